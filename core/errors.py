@@ -1,0 +1,43 @@
+"""Exceptions the core raises for conditions a user can act on.
+
+Every message is a complete sentence that names the file or record and says what to do;
+the UI and the CLI show it as it is.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base class: a problem the user can fix; ``str(error)`` is the message to show."""
+
+
+class InventoryOpenError(LedgerError):
+    """The file cannot be opened as an inventory (missing, unreadable, wrong kind)."""
+
+
+class NotAnInventoryError(InventoryOpenError):
+    """The file exists but is not an AI Carbon Ledger inventory."""
+
+
+class NewerSchemaError(InventoryOpenError):
+    """The inventory was written by a newer version of the app; it is left untouched."""
+
+
+class InventoryExistsError(LedgerError):
+    """Creating an inventory where a non-empty file already exists."""
+
+
+class ValidationError(LedgerError):
+    """A record has invalid fields; ``problems`` maps field name to reason."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None):
+        super().__init__(message)
+        self.problems = dict(problems or {})
+
+
+class InUseError(LedgerError):
+    """A record cannot be deleted because others still refer to it."""
+
+
+class RecordNotFoundError(LedgerError):
+    """A record id that is not (or no longer) in the inventory."""

@@ -1,0 +1,575 @@
+"""The repository over one inventory file (SQLite, WAL, foreign keys on).
+
+An :class:`Inventory` owns one connection in autocommit mode; every write goes through
+:meth:`Inventory.transaction`, so nothing is ever half-written. Reads for the table
+views return the ordered id list for a sort and filter (done in SQL) and then fetch
+only the rows asked for, so a million-row table is never loaded whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from core import __version__, migrations, schema
+from core.errors import (
+    InventoryExistsError,
+    InventoryOpenError,
+    NewerSchemaError,
+    NotAnInventoryError,
+    RecordNotFoundError,
+)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's variable limit
+
+
+def os_user() -> str:
+    """The operating-system user name recorded in the change log."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers, services): still record something
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-28T13:05:00Z``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_header(path: Path) -> tuple[int, int]:
+    """``(application_id, user_version)`` read from the SQLite header without opening it.
+
+    Raises :class:`NotAnInventoryError` if the file is not an SQLite database at all.
+    """
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise NotAnInventoryError(
+            f"{path}: not an AI Carbon Ledger inventory (this is not an SQLite database file)."
+        )
+    user_version = int.from_bytes(header[60:64], "big")
+    application_id = int.from_bytes(header[68:72], "big")
+    return application_id, user_version
+
+
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def _inspect(path: Path) -> tuple[int, int]:
+    """Check that ``path`` is an inventory this app can open; return (app id, version).
+
+    Reads through a read-only connection, so a refused file is never modified.
+    """
+    if not path.exists():
+        raise InventoryOpenError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InventoryOpenError(f"{path}: is a folder, not an inventory file.")
+    try:
+        read_header(path)  # rejects text files and other non-SQLite files quickly
+        conn = _connect(path, read_only=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotAnInventoryError(
+            f"{path}: not an AI Carbon Ledger inventory ({exc})."
+        ) from exc
+    except PermissionError as exc:
+        raise InventoryOpenError(f"{path}: cannot read the file (permission denied).") from exc
+    if app_id != migrations.APPLICATION_ID or "meta" not in tables:
+        raise NotAnInventoryError(
+            f"{path}: not an AI Carbon Ledger inventory (it is an SQLite database made by "
+            "another program). Open an inventory file or create a new one."
+        )
+    if version > migrations.LATEST_VERSION:
+        raise NewerSchemaError(
+            f"{path}: this inventory was saved by a newer version of AI Carbon Ledger "
+            f"(schema {version}; this version reads up to {migrations.LATEST_VERSION}). "
+            "Update the app to open it; the file was not changed."
+        )
+    return app_id, version
+
+
+class Inventory:
+    """One open inventory file.
+
+    Use :meth:`create` or :meth:`open`; close with :meth:`close` or a ``with`` block.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = Path(path)
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._joins_cache: dict[str, tuple[str, dict[str, str]]] = {}
+
+    # -- opening and creating -------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, reference_data: bool = True) -> Inventory:
+        """Create a new inventory at ``path`` holding the shipped reference data.
+
+        Refuses to overwrite an existing non-empty file.
+        """
+        path = Path(path)
+        if path.exists() and path.stat().st_size > 0:
+            raise InventoryExistsError(
+                f"{path}: a file with this name already exists; choose another name."
+            )
+        if not path.parent.exists():
+            raise InventoryOpenError(f"{path}: the folder {path.parent} does not exist.")
+        try:
+            conn = _connect(path)
+        except sqlite3.Error as exc:
+            raise InventoryOpenError(f"{path}: cannot create the file ({exc}).") from exc
+        inv = cls._prepare(path, conn, from_version=0)
+        if reference_data:
+            from core import reference  # deferred: reads resources/ only when creating
+
+            reference.seed(inv)
+        return inv
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Inventory:
+        """Open an existing inventory, migrating it (after a backup copy) if it is older.
+
+        Raises :class:`InventoryOpenError` (or a subclass) with a message naming the file.
+        """
+        path = Path(path)
+        _, version = _inspect(path)
+        try:
+            conn = _connect(path)
+        except sqlite3.Error as exc:
+            raise InventoryOpenError(f"{path}: cannot open the file ({exc}).") from exc
+        return cls._prepare(path, conn, from_version=version)
+
+    @classmethod
+    def _prepare(cls, path: Path, conn: sqlite3.Connection, from_version: int) -> Inventory:
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":  # e.g. a read-only folder: say so instead of going on
+                raise InventoryOpenError(f"{path}: cannot switch the file to WAL mode ({mode}).")
+            steps = migrations.pending(from_version)
+            if steps and from_version > 0:
+                backup_before_migration(conn, path, from_version)
+            for step in steps:
+                migrations.apply(conn, step)
+            inv = cls(path, conn)
+            with inv.transaction():
+                if from_version == 0:
+                    inv._set_meta("created_at", now_iso())
+                    inv._set_meta("created_by_version", __version__)
+                inv._set_meta("last_opened_by_version", __version__)
+            return inv
+        except sqlite3.Error as exc:
+            conn.close()
+            raise InventoryOpenError(f"{path}: cannot prepare the inventory ({exc}).") from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL into the main file)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def name(self) -> str:
+        """What the window title shows: the file name without its extension."""
+        return self.path.stem
+
+    # -- transactions and metadata --------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block; nested blocks become savepoints."""
+        if self.conn.in_transaction:
+            name = f"sp_{id(object())}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- reads ----------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        spec = schema.table(table)
+        return int(self.conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0])
+
+    def get(self, table: str, row_id: int) -> dict[str, Any]:
+        """One record's stored values by field name (``id`` included)."""
+        spec = schema.table(table)
+        cols = ", ".join(("id", *spec.field_names))
+        cur = self.conn.execute(f"SELECT {cols} FROM {spec.name} WHERE id = ?", (row_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise RecordNotFoundError(f"There is no {spec.singular} with id {row_id}.")
+        return dict(zip(("id", *spec.field_names), row, strict=True))
+
+    def get_many(self, table: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Stored records for ``ids`` in the order given (missing ids are skipped)."""
+        spec = schema.table(table)
+        names = ("id", *spec.field_names)
+        found: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(
+                f"SELECT {', '.join(names)} FROM {spec.name} WHERE id IN ({marks})", chunk
+            )
+            for row in cur:
+                found[row[0]] = dict(zip(names, row, strict=True))
+        return [found[i] for i in ids if i in found]
+
+    def title(self, table: str, row_id: int) -> str:
+        """A record's name as people see it (model name and version, run name...)."""
+        spec = schema.table(table)
+        expr = spec.title_sql.format(t="t")
+        row = self.conn.execute(
+            f"SELECT {expr} FROM {spec.name} t WHERE t.id = ?", (row_id,)
+        ).fetchone()
+        return row[0] if row else f"#{row_id}"
+
+    def ref_options(self, table: str) -> list[tuple[int, str]]:
+        """``(id, title)`` of every row of ``table``, sorted by title, for dropdowns."""
+        spec = schema.table(table)
+        expr = spec.title_sql.format(t="t")
+        sql = f"SELECT t.id, {expr} AS title FROM {spec.name} t ORDER BY title COLLATE NOCASE"
+        return [(int(i), str(title)) for i, title in self.conn.execute(sql)]
+
+    def display_fields(self, table: str) -> tuple[schema.FieldSpec, ...]:
+        """The fields a table view shows, in order."""
+        return tuple(f for f in schema.table(table).fields if f.in_table)
+
+    def _joins(self, table: str) -> tuple[str, dict[str, str]]:
+        """``(FROM clause, {field: SQL expression})`` for a table's displayed columns.
+
+        Reference columns show the referenced row's title through a LEFT JOIN.
+        """
+        if table in self._joins_cache:
+            return self._joins_cache[table]
+        spec = schema.table(table)
+        joins, exprs = [f"{spec.name} t"], {}
+        for f in self.display_fields(table):
+            if f.kind == "ref" and f.ref:
+                alias = f"r_{f.name}"
+                ref_spec = schema.table(f.ref)
+                joins.append(f"LEFT JOIN {ref_spec.name} {alias} ON {alias}.id = t.{f.name}")
+                exprs[f.name] = ref_spec.title_sql.format(t=alias)
+            else:
+                exprs[f.name] = f"t.{f.name}"
+        result = (" ".join(joins), exprs)
+        self._joins_cache[table] = result
+        return result
+
+    def ordered_ids(
+        self,
+        table: str,
+        sort: str | None = None,
+        descending: bool = False,
+        search: str = "",
+    ) -> np.ndarray:
+        """Ids of the rows matching ``search``, ordered by field ``sort``.
+
+        Search is a case-insensitive substring match over text, choice and reference
+        columns; sort and filter run in SQL. Blank values sort last either way; ties
+        keep id order. Returns an ``int64`` array.
+        """
+        spec = schema.table(table)
+        from_clause, exprs = self._joins(table)
+        order = "t.id"
+        needs_join = False
+        if sort:
+            f = spec.field(sort)
+            expr = exprs.get(sort, f"t.{sort}")
+            needs_join |= f.kind == "ref"
+            collate = " COLLATE NOCASE" if f.kind in ("text", "ref", "longtext") else ""
+            direction = "DESC" if descending else "ASC"
+            order = f"{expr}{collate} {direction} NULLS LAST, t.id {direction}"
+        where, params = "", []
+        terms = search.split()
+        if terms:
+            searchable = [
+                exprs.get(f.name, f"t.{f.name}")
+                for f in spec.fields
+                if f.kind in ("text", "longtext", "choice", "ref")
+            ]
+            needs_join |= any(f.kind == "ref" for f in spec.fields)
+            clauses = []
+            for term in terms:
+                like = "%" + _escape_like(term) + "%"
+                clauses.append(
+                    "(" + " OR ".join(f"{e} LIKE ? ESCAPE '\\'" for e in searchable) + ")"
+                )
+                params.extend([like] * len(searchable))
+            where = " WHERE " + " AND ".join(clauses)
+        source = from_clause if needs_join else f"{spec.name} t"
+        sql = f"SELECT t.id FROM {source}{where} ORDER BY {order}"
+        # group_concat keeps this in C: a million ids arrive as one string, not a
+        # million Python tuples.
+        cur = self.conn.execute(f"SELECT group_concat(id) FROM ({sql})", params)
+        text = cur.fetchone()[0]
+        if not text:
+            return np.empty(0, dtype=np.int64)
+        return np.array(text.split(","), dtype=np.int64)
+
+    def display_rows(self, table: str, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+        """Displayed values (references as titles) for ``ids``, keyed by id."""
+        from_clause, exprs = self._joins(table)
+        cols = ", ".join(exprs[f.name] for f in self.display_fields(table))
+        out: dict[int, tuple[Any, ...]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT t.id, {cols} FROM {from_clause} WHERE t.id IN ({marks})"
+            for row in self.conn.execute(sql, chunk):
+                out[row[0]] = tuple(row[1:])
+        return out
+
+    def dependents(self, table: str, ids: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
+        """What deleting ``ids`` of ``table`` would take along, and what blocks it.
+
+        Returns ``(cascade, restrict)``: each maps a dependent table to a row count.
+        Cascades are followed transitively (a model's deployments' usage rows).
+        """
+        cascade: dict[str, int] = {}
+        restrict: dict[str, int] = {}
+        for dep_table, dep_ids in self.cascade_closure(table, list(ids))[1:]:
+            cascade[dep_table] = cascade.get(dep_table, 0) + len(dep_ids)
+        for dep_table, dep_ids in self.cascade_closure(table, list(ids)):
+            for dep in schema.DEPENDENTS.get(dep_table, ()):
+                if dep.on_delete != "restrict":
+                    continue
+                n = self._count_referencing(dep.table, dep.column, dep_ids)
+                # rows that are themselves deleted by the cascade do not block it
+                if n and dep.table not in cascade:
+                    restrict[dep.table] = restrict.get(dep.table, 0) + n
+        return cascade, restrict
+
+    def cascade_closure(self, table: str, ids: list[int]) -> list[tuple[str, list[int]]]:
+        """``[(table, ids), ...]`` parents first: the rows a delete of ``ids`` removes."""
+        out = [(table, list(ids))]
+        queue = [(table, list(ids))]
+        while queue:
+            parent, parent_ids = queue.pop(0)
+            for dep in schema.DEPENDENTS.get(parent, ()):
+                if dep.on_delete != "cascade" or not parent_ids:
+                    continue
+                child_ids = self._referencing_ids(dep.table, dep.column, parent_ids)
+                if child_ids:
+                    out.append((dep.table, child_ids))
+                    queue.append((dep.table, child_ids))
+        return out
+
+    def _referencing_ids(self, table: str, column: str, ids: Sequence[int]) -> list[int]:
+        found: list[int] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM {table} WHERE {column} IN ({marks}) ORDER BY id"
+            found.extend(r[0] for r in self.conn.execute(sql, chunk))
+        return found
+
+    def _count_referencing(self, table: str, column: str, ids: Sequence[int]) -> int:
+        total = 0
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT count(*) FROM {table} WHERE {column} IN ({marks})"
+            total += self.conn.execute(sql, chunk).fetchone()[0]
+        return total
+
+    # -- writes (low level: callers wrap them in a transaction and log them) ---------
+
+    def insert_row(self, table: str, values: dict[str, Any], row_id: int | None = None) -> int:
+        spec = schema.table(table)
+        record = {k: v for k, v in values.items() if k in spec.field_names}
+        if row_id is not None:
+            record = {"id": row_id, **record}
+        cols = ", ".join(record)
+        marks = ", ".join("?" * len(record))
+        cur = self.conn.execute(
+            f"INSERT INTO {spec.name} ({cols}) VALUES ({marks})", tuple(record.values())
+        )
+        return int(cur.lastrowid if row_id is None else row_id)
+
+    def update_row(self, table: str, row_id: int, changes: dict[str, Any]) -> None:
+        spec = schema.table(table)
+        for key in changes:
+            spec.field(key)  # raises on unknown fields
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        cur = self.conn.execute(
+            f"UPDATE {spec.name} SET {sets} WHERE id = ?", (*changes.values(), row_id)
+        )
+        if cur.rowcount != 1:
+            raise RecordNotFoundError(f"There is no {spec.singular} with id {row_id}.")
+
+    def delete_ids(self, table: str, ids: Sequence[int]) -> None:
+        spec = schema.table(table)
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            self.conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({marks})", chunk)
+
+    def insert_logged(
+        self, table: str, rows: Iterable[dict[str, Any]], description: str
+    ) -> list[int]:
+        """Insert ``rows`` into ``table`` in one transaction, logging each; return ids.
+
+        For seeding (reference data, demo inventory); user edits go through
+        ``core.commands`` so that they can be undone.
+        """
+        spec = schema.table(table)
+        ids: list[int] = []
+        entries = []
+        with self.transaction():
+            batch = self.next_log_batch()
+            for row in rows:
+                record = {k: row.get(k) for k in spec.field_names if row.get(k) is not None}
+                rid = self.insert_row(table, record)
+                ids.append(rid)
+                entries.append(("insert", table, rid, None, None, record))
+            self.log(batch, entries, description)
+        return ids
+
+    def next_log_batch(self) -> int:
+        return int(
+            self.conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM change_log").fetchone()[0]
+        )
+
+    def log(
+        self,
+        batch: int,
+        entries: Iterable[tuple[str, str, int, str | None, Any, Any]],
+        description: str,
+    ) -> None:
+        """Append change-log rows: ``(action, table, row_id, field, old, new)`` each.
+
+        Values are stored as JSON text so that numbers, text and NULL stay distinct.
+        """
+        at, user = now_iso(), os_user()
+        self.conn.executemany(
+            "INSERT INTO change_log (batch, at, os_user, action, table_name, row_id, field, "
+            "old_value, new_value, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (batch, at, user, action, table, row_id, field,
+                 _json_or_none(old), _json_or_none(new), description)
+                for action, table, row_id, field, old, new in entries
+            ],
+        )
+
+    def change_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` change-log rows, newest first."""
+        cur = self.conn.execute(
+            "SELECT id, batch, at, os_user, action, table_name, row_id, field, old_value, "
+            "new_value, description FROM change_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    # -- copies ---------------------------------------------------------------------
+
+    def save_copy(self, destination: str | os.PathLike[str]) -> Path:
+        """Write a consistent copy of the inventory to ``destination``.
+
+        Uses SQLite's online backup into a temporary file beside the destination, then
+        renames it into place, so the destination is never half-written.
+        """
+        dest = Path(destination)
+        if dest.resolve() == self.path.resolve():
+            raise InventoryExistsError(f"{dest}: that is the open inventory itself.")
+        return _backup_to(self.conn, dest)
+
+
+def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """Copy the inventory before migrating it from schema ``version``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = path.with_name(f"{path.stem}.schema{version}-backup-{stamp}{path.suffix}")
+    return _backup_to(conn, dest)
+
+
+def _backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        target = sqlite3.connect(str(tmp))
+        try:
+            conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
+        finally:
+            target.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(ids: Sequence[int] | Iterable[int]) -> Iterator[list[int]]:
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
