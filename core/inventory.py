@@ -32,6 +32,13 @@ from core.errors import (
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# numpy scalars (ids from ordered_ids, values from arrays) would otherwise be stored as
+# BLOBs, which break foreign keys and comparisons.
+sqlite3.register_adapter(np.int64, int)
+sqlite3.register_adapter(np.int32, int)
+sqlite3.register_adapter(np.float64, float)
+sqlite3.register_adapter(np.float32, float)
 _IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's variable limit
 
 
@@ -66,8 +73,7 @@ def read_header(path: Path) -> tuple[int, int]:
 
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                               isolation_level=None)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
@@ -93,9 +99,7 @@ def _inspect(path: Path) -> tuple[int, int]:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise NotAnInventoryError(
-            f"{path}: not an AI Carbon Ledger inventory ({exc})."
-        ) from exc
+        raise NotAnInventoryError(f"{path}: not an AI Carbon Ledger inventory ({exc}).") from exc
     except PermissionError as exc:
         raise InventoryOpenError(f"{path}: cannot read the file (permission denied).") from exc
     if app_id != migrations.APPLICATION_ID or "meta" not in tables:
@@ -147,7 +151,13 @@ class Inventory:
         if reference_data:
             from core import reference  # deferred: reads resources/ only when creating
 
-            reference.seed(inv)
+            try:
+                reference.seed(inv)
+            except BaseException:
+                inv.close()  # leave no half-made inventory behind
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                raise
         return inv
 
     @classmethod
@@ -474,6 +484,11 @@ class Inventory:
         spec = schema.table(table)
         ids: list[int] = []
         entries = []
+        rows = list(rows)
+        for number, row in enumerate(rows, 1):
+            unknown = set(row) - set(spec.field_names) - {"id"}
+            if unknown:
+                raise ValueError(f"{table} row {number}: unknown fields {sorted(unknown)}")
         with self.transaction():
             batch = self.next_log_batch()
             for row in rows:
@@ -504,8 +519,18 @@ class Inventory:
             "INSERT INTO change_log (batch, at, os_user, action, table_name, row_id, field, "
             "old_value, new_value, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (batch, at, user, action, table, row_id, field,
-                 _json_or_none(old), _json_or_none(new), description)
+                (
+                    batch,
+                    at,
+                    user,
+                    action,
+                    table,
+                    row_id,
+                    field,
+                    _json_or_none(old),
+                    _json_or_none(new),
+                    description,
+                )
                 for action, table, row_id, field, old, new in entries
             ],
         )
@@ -572,4 +597,13 @@ def _chunks(ids: Sequence[int] | Iterable[int]) -> Iterator[list[int]]:
 
 
 def _json_or_none(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as plain Python numbers for JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in the change log")

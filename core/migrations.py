@@ -126,6 +126,8 @@ CREATE TABLE usage (
     output_tokens INTEGER CHECK (output_tokens IS NULL OR output_tokens >= 0),
     device_hours REAL CHECK (device_hours IS NULL OR device_hours >= 0),
     energy_kwh REAL CHECK (energy_kwh IS NULL OR energy_kwh >= 0),
+    energy_boundary TEXT CHECK (energy_boundary IS NULL
+        OR energy_boundary IN ('device', 'it', 'facility')),
     notes TEXT,
     CHECK (period_end >= period_start)
 );
@@ -206,9 +208,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "Initial inventory schema", _v1),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "Initial inventory schema", _v1),)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

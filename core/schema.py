@@ -39,6 +39,8 @@ class FieldSpec:
     min_exclusive: bool = False
     help: str = ""
     in_table: bool = True
+    #: what a blank input is stored as (``""`` for columns that are NOT NULL, e.g. version)
+    blank: str | None = None
 
     @property
     def is_number(self) -> bool:
@@ -92,47 +94,77 @@ def _choices(*pairs: str) -> tuple[tuple[str, str], ...]:
 
 
 SITE_KINDS = _choices(
-    "own", "Own data centre",
-    "colocation", "Colocation",
-    "cloud", "Cloud region",
-    "api", "API provider",
+    "own",
+    "Own data centre",
+    "colocation",
+    "Colocation",
+    "cloud",
+    "Cloud region",
+    "api",
+    "API provider",
 )
 HARDWARE_KINDS = _choices("accelerator", "Accelerator", "server", "Server", "cpu", "CPU")
 TASKS = _choices(
-    "text-generation", "Text generation",
-    "chat", "Chat assistant",
-    "embedding", "Embeddings",
-    "classification", "Classification",
-    "summarisation", "Summarisation",
-    "question-answering", "Question answering",
-    "image-generation", "Image generation",
-    "image-classification", "Image classification",
-    "object-detection", "Object detection",
-    "speech", "Speech",
-    "code", "Code",
-    "other", "Other",
+    "text-generation",
+    "Text generation",
+    "chat",
+    "Chat assistant",
+    "embedding",
+    "Embeddings",
+    "classification",
+    "Classification",
+    "summarisation",
+    "Summarisation",
+    "question-answering",
+    "Question answering",
+    "image-generation",
+    "Image generation",
+    "image-classification",
+    "Image classification",
+    "object-detection",
+    "Object detection",
+    "speech",
+    "Speech",
+    "code",
+    "Code",
+    "other",
+    "Other",
 )
 RUN_KINDS = _choices(
-    "pre-training", "Pre-training",
-    "fine-tuning", "Fine-tuning",
-    "experiments", "Experiments",
+    "pre-training",
+    "Pre-training",
+    "fine-tuning",
+    "Fine-tuning",
+    "experiments",
+    "Experiments",
 )
 ENERGY_BOUNDARIES = _choices(
-    "device", "Devices only",
-    "it", "IT equipment",
-    "facility", "Whole facility (incl. PUE)",
+    "device",
+    "Devices only",
+    "it",
+    "IT equipment",
+    "facility",
+    "Whole facility (incl. PUE)",
 )
 DEPLOYMENT_KINDS = _choices(
-    "self-hosted", "Self-hosted",
-    "cloud", "Cloud instances",
-    "api", "Third-party API",
+    "self-hosted",
+    "Self-hosted",
+    "cloud",
+    "Cloud instances",
+    "api",
+    "Third-party API",
 )
 SOURCING_KINDS = _choices(
-    "ppa", "Power purchase agreement",
-    "onsite", "On-site generation",
-    "green-tariff", "Green tariff",
-    "eac", "Certificates (EAC/REC/GO)",
-    "supplier-factor", "Supplier-specific factor",
+    "ppa",
+    "Power purchase agreement",
+    "onsite",
+    "On-site generation",
+    "green-tariff",
+    "Green tariff",
+    "eac",
+    "Certificates (EAC/REC/GO)",
+    "supplier-factor",
+    "Supplier-specific factor",
 )
 
 MODELS = TableSpec(
@@ -143,13 +175,21 @@ MODELS = TableSpec(
     unique=("name", "version"),
     fields=(
         FieldSpec("name", "Name", required=True),
-        FieldSpec("version", "Version", help="Leave empty if the model has no version"),
+        FieldSpec("version", "Version", blank="", help="Leave empty if the model has no version"),
         FieldSpec("owner", "Owner / team"),
         FieldSpec("task", "Task", "choice", choices=TASKS),
-        FieldSpec("params_total_b", "Total parameters", "real", "billion", minimum=0,
-                  maximum=100_000),
-        FieldSpec("params_active_b", "Active parameters", "real", "billion", minimum=0,
-                  maximum=100_000, help="Parameters used per token (mixture-of-experts)"),
+        FieldSpec(
+            "params_total_b", "Total parameters", "real", "billion", minimum=0, maximum=100_000
+        ),
+        FieldSpec(
+            "params_active_b",
+            "Active parameters",
+            "real",
+            "billion",
+            minimum=0,
+            maximum=100_000,
+            help="Parameters used per token (mixture-of-experts)",
+        ),
         FieldSpec("provider", "Provider", help="Who built the model, e.g. in-house, Meta"),
         FieldSpec("tags", "Tags", help="Comma-separated"),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
@@ -168,13 +208,33 @@ SITES = TableSpec(
         FieldSpec("region_code", "Region code", help="Cloud region, e.g. europe-west1"),
         FieldSpec("country", "Country", help="ISO 3166 code, e.g. FR, US"),
         FieldSpec("grid_region", "Grid region", help="Sub-national grid, e.g. US-CA or SE3"),
-        FieldSpec("pue", "PUE", "real", "ratio", minimum=1, maximum=5,
-                  help="Power usage effectiveness: facility energy / IT energy"),
-        FieldSpec("wue", "WUE", "real", "L/kWh", minimum=0, maximum=20,
-                  help="On-site water per kWh of IT energy"),
-        FieldSpec("grid_factor_g_per_kwh", "Own grid factor", "real", "gCO2e/kWh", minimum=0,
-                  maximum=2000,
-                  help="Only if the operator publishes its own; wins over the region default"),
+        FieldSpec(
+            "pue",
+            "PUE",
+            "real",
+            "ratio",
+            minimum=1,
+            maximum=5,
+            help="Power usage effectiveness: facility energy / IT energy",
+        ),
+        FieldSpec(
+            "wue",
+            "WUE",
+            "real",
+            "L/kWh",
+            minimum=0,
+            maximum=20,
+            help="On-site water per kWh of IT energy",
+        ),
+        FieldSpec(
+            "grid_factor_g_per_kwh",
+            "Own grid factor",
+            "real",
+            "gCO2e/kWh",
+            minimum=0,
+            maximum=2000,
+            help="Only if the operator publishes its own; wins over the region default",
+        ),
         FieldSpec("grid_factor_source", "Grid factor source"),
         FieldSpec("source", "Source", help="Where the site's figures come from"),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
@@ -190,12 +250,28 @@ HARDWARE = TableSpec(
         FieldSpec("name", "Name", required=True),
         FieldSpec("kind", "Kind", "choice", required=True, choices=HARDWARE_KINDS),
         FieldSpec("vendor", "Vendor"),
-        FieldSpec("tdp_w", "TDP", "real", "W", minimum=0, min_exclusive=True, maximum=20_000,
-                  help="Thermal design power (maximum rated draw)"),
-        FieldSpec("embodied_kgco2e", "Embodied", "real", "kgCO2e", minimum=0, maximum=100_000,
-                  help="Manufacturing emissions of one unit"),
-        FieldSpec("lifetime_years", "Lifetime", "real", "years", minimum=0, min_exclusive=True,
-                  maximum=20),
+        FieldSpec(
+            "tdp_w",
+            "TDP",
+            "real",
+            "W",
+            minimum=0,
+            min_exclusive=True,
+            maximum=20_000,
+            help="Thermal design power (maximum rated draw)",
+        ),
+        FieldSpec(
+            "embodied_kgco2e",
+            "Embodied",
+            "real",
+            "kgCO2e",
+            minimum=0,
+            maximum=100_000,
+            help="Manufacturing emissions of one unit",
+        ),
+        FieldSpec(
+            "lifetime_years", "Lifetime", "real", "years", minimum=0, min_exclusive=True, maximum=20
+        ),
         FieldSpec("source", "Source"),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
     ),
@@ -218,11 +294,17 @@ TRAINING_RUNS = TableSpec(
         FieldSpec("end_date", "End", "date"),
         FieldSpec("device_hours", "Device-hours", "real", "h", minimum=0, maximum=1e10),
         FieldSpec("wall_hours", "Wall-clock hours", "real", "h", minimum=0, maximum=1e6),
-        FieldSpec("avg_power_w", "Average power per device", "real", "W", minimum=0,
-                  maximum=20_000),
+        FieldSpec(
+            "avg_power_w", "Average power per device", "real", "W", minimum=0, maximum=20_000
+        ),
         FieldSpec("energy_kwh", "Measured energy", "real", "kWh", minimum=0, maximum=1e10),
-        FieldSpec("energy_boundary", "Energy boundary", "choice", choices=ENERGY_BOUNDARIES,
-                  help="What the measured energy covers"),
+        FieldSpec(
+            "energy_boundary",
+            "Energy boundary",
+            "choice",
+            choices=ENERGY_BOUNDARIES,
+            help="What the measured energy covers",
+        ),
         FieldSpec("data_source", "Data source", help="e.g. CodeCarbon, cloud bill, estimate"),
         FieldSpec("external_id", "External run id", help="e.g. CodeCarbon run_id"),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
@@ -264,6 +346,13 @@ USAGE = TableSpec(
         FieldSpec("output_tokens", "Output tokens", "int", "tokens", minimum=0, maximum=1e18),
         FieldSpec("device_hours", "Device-hours", "real", "h", minimum=0, maximum=1e10),
         FieldSpec("energy_kwh", "Measured energy", "real", "kWh", minimum=0, maximum=1e10),
+        FieldSpec(
+            "energy_boundary",
+            "Energy boundary",
+            "choice",
+            choices=ENERGY_BOUNDARIES,
+            help="What the measured energy covers",
+        ),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
     ),
 )
@@ -276,15 +365,27 @@ SOURCING = TableSpec(
     fields=(
         FieldSpec("name", "Name", required=True),
         FieldSpec("kind", "Instrument", "choice", required=True, choices=SOURCING_KINDS),
-        FieldSpec("site_id", "Site", "ref", ref="sites",
-                  help="The site it covers, or leave empty and give a grid region"),
+        FieldSpec(
+            "site_id",
+            "Site",
+            "ref",
+            ref="sites",
+            help="The site it covers, or leave empty and give a grid region",
+        ),
         FieldSpec("grid_region", "Grid region", help="Country or grid code, e.g. SE3, US-CA"),
         FieldSpec("period_start", "Period start", "date", required=True),
         FieldSpec("period_end", "Period end", "date", required=True),
         FieldSpec("mwh", "Volume", "real", "MWh", minimum=0, maximum=1e9),
         FieldSpec("share_pct", "Share of consumption", "real", "%", minimum=0, maximum=100),
-        FieldSpec("factor_g_per_kwh", "Emission factor", "real", "gCO2e/kWh", minimum=0,
-                  maximum=2000, help="0 for renewable; the supplier's factor otherwise"),
+        FieldSpec(
+            "factor_g_per_kwh",
+            "Emission factor",
+            "real",
+            "gCO2e/kWh",
+            minimum=0,
+            maximum=2000,
+            help="0 for renewable; the supplier's factor otherwise",
+        ),
         FieldSpec("supplier", "Supplier / project"),
         FieldSpec("notes", "Notes", "longtext", in_table=False),
     ),
@@ -292,8 +393,7 @@ SOURCING = TableSpec(
 
 #: Every user-facing table in navigation order.
 TABLES: dict[str, TableSpec] = {
-    t.name: t
-    for t in (MODELS, TRAINING_RUNS, DEPLOYMENTS, USAGE, SITES, HARDWARE, SOURCING)
+    t.name: t for t in (MODELS, TRAINING_RUNS, DEPLOYMENTS, USAGE, SITES, HARDWARE, SOURCING)
 }
 
 

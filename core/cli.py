@@ -1,0 +1,182 @@
+"""The headless command line: ``python main.py COMMAND ...``.
+
+Exit codes: 0 success; 1 invalid data; 2 usage error or a file that cannot be read.
+Errors are one line on stderr naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
+from core.errors import InventoryExistsError, InventoryOpenError, LedgerError, ValidationError
+from core.formatting import format_cell
+from core.inventory import Inventory
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("new", "demo", "list")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line plus usage, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ai-carbon-ledger",
+        description=(
+            f"{APP_NAME}: an inventory of your organisation's AI and its greenhouse-gas "
+            "emissions. Without a command the desktop app opens (on INVENTORY if given, "
+            f"else on your default inventory). Inventory files end in {INVENTORY_SUFFIX} "
+            "and are ordinary SQLite databases."
+        ),
+        epilog="Exit codes: 0 success, 1 invalid data, 2 usage error or unreadable file.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create an empty inventory holding the shipped reference data")
+    p.add_argument("inventory", metavar="INVENTORY", help="path of the file to create")
+
+    p = sub.add_parser("demo", help="create a demo inventory with realistic example data")
+    p.add_argument("inventory", metavar="INVENTORY", help="path of the file to create")
+
+    p = sub.add_parser("list", help="print the records of one table")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file to read")
+    p.add_argument("table", choices=list(schema.TABLES), help="which table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p.add_argument("--search", default="", help="only rows whose text columns contain this")
+    return parser
+
+
+def is_cli(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` asks for a headless command rather than the desktop app.
+
+    A first word that is neither an option nor an existing file but looks like a
+    command ("frobnicate") goes to the CLI too, so that a typo gets a usage error
+    instead of an attempt to open a file of that name.
+    """
+    if not argv:
+        return False
+    first = argv[0]
+    if first in COMMANDS or first.startswith("-"):
+        return True
+    return bool(re.fullmatch(r"[a-z][a-z_-]*", first)) and not Path(first).exists()
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command; returns the exit code."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    out = out or sys.stdout
+    if not args.command:
+        build_parser().print_help(out)
+        return EXIT_OK
+    try:
+        if args.command == "new":
+            Inventory.create(args.inventory).close()
+            print(f"Created {args.inventory}", file=out)
+        elif args.command == "demo":
+            from core.demo import build_demo
+
+            inv = build_demo(args.inventory)
+            counts = ", ".join(f"{inv.count(t):,} {t}" for t in schema.TABLES)
+            inv.close()
+            print(f"Created demo inventory {args.inventory}: {counts}", file=out)
+        elif args.command == "list":
+            with Inventory.open(args.inventory) as inv:
+                _list(inv, args.table, args.format, args.search, out)
+    except ValidationError as exc:
+        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (InventoryOpenError, InventoryExistsError) as exc:
+        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LedgerError as exc:
+        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(
+            f"ai-carbon-ledger: {exc.filename or args.inventory}: {exc.strerror}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _records(inv: Inventory, table: str, search: str) -> Iterator[dict[str, Any]]:
+    """Records in id order (or search order) as stored values plus reference titles."""
+    spec = schema.table(table)
+    ids = inv.ordered_ids(table, search=search)
+    for start in range(0, len(ids), 1000):
+        chunk = [int(i) for i in ids[start : start + 1000]]
+        titles = inv.display_rows(table, chunk)
+        shown = inv.display_fields(table)
+        for rec in inv.get_many(table, chunk):
+            row = {"id": rec["id"]}
+            for f in spec.fields:
+                row[f.name] = rec[f.name]
+                if f.kind == "ref":
+                    row[f.name.removesuffix("_id")] = titles[rec["id"]][shown.index(f)]
+            yield row
+
+
+def _list(inv: Inventory, table: str, fmt: str, search: str, out: TextIO) -> None:
+    spec = schema.table(table)
+    records = _records(inv, table, search)
+    if fmt == "json":
+        out.write("[")
+        for i, rec in enumerate(records):
+            out.write(("," if i else "") + "\n  " + json.dumps(rec, ensure_ascii=False))
+        out.write("\n]\n")
+        return
+    columns = ["id"]
+    for f in spec.fields:
+        columns.append(f.name.removesuffix("_id") if f.kind == "ref" else f.name)
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for rec in records:
+            writer.writerow(["" if rec[c] is None else rec[c] for c in columns])
+        return
+    _print_table(spec, records, out)
+
+
+def _print_table(spec: schema.TableSpec, records: Iterator[dict[str, Any]], out: TextIO) -> None:
+    """Aligned text columns; headers carry units, numbers are right-aligned."""
+    fields = [f for f in spec.fields if f.in_table]
+    headers = ["id", *(f.header for f in fields)]
+    keys = ["id", *(f.name.removesuffix("_id") if f.kind == "ref" else f.name for f in fields)]
+    numeric = [True, *(f.is_number for f in fields)]
+    rows: list[list[str]] = []
+    for rec in records:
+        cells = [str(rec["id"])]
+        for f, k in zip(fields, keys[1:], strict=True):
+            cells.append(format_cell(f, rec[k]))
+        rows.append(cells)
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    print(line(headers), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for r in rows:
+        print(line(r), file=out)
+    print(f"({len(rows):,} {spec.label.lower() if len(rows) != 1 else spec.singular})", file=out)

@@ -1,0 +1,156 @@
+"""Turning what people type into stored values, and checking records before they are saved.
+
+The forms in ``ui`` and the importers call the same functions, so a value refused in
+one place is refused everywhere, with the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from core import schema
+from core.errors import ValidationError
+
+
+def parse_value(spec: schema.FieldSpec, text: Any) -> Any:
+    """Convert user input for ``spec`` into its stored value (``None`` when blank).
+
+    Numbers accept spaces, underscores and thousands separators ("1,234.5", "1 234"),
+    and a lone decimal comma ("0,75"). Raises ``ValueError`` with a reason people can act
+    on.
+    """
+    if text is None:
+        return spec.blank
+    if not isinstance(text, str):
+        return _check_number(spec, text) if spec.is_number else text
+    raw = text.strip()
+    if raw == "":
+        return spec.blank
+    if spec.kind in ("text", "longtext"):
+        return raw
+    if spec.kind == "choice":
+        for stored, label in spec.choices:
+            if raw.lower() in (stored.lower(), label.lower()):
+                return stored
+        allowed = ", ".join(label for _, label in spec.choices)
+        raise ValueError(f"must be one of: {allowed}")
+    if spec.kind == "date":
+        try:
+            return dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise ValueError("must be a date written YYYY-MM-DD") from None
+    if spec.kind == "ref":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("must be chosen from the list") from None
+    return _check_number(spec, _parse_number(raw))
+
+
+def _parse_number(raw: str) -> float:
+    cleaned = raw.replace(" ", "").replace("_", "").replace("\u00a0", "")
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(",", "")  # 1,234.5
+    elif cleaned.count(",") == 1 and len(cleaned.split(",")[1]) != 3:
+        cleaned = cleaned.replace(",", ".")  # 0,75 (a decimal comma)
+    elif "," in cleaned:
+        cleaned = cleaned.replace(",", "")  # 1,234 or 1,234,567
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise ValueError("must be a number") from None
+
+
+def _check_number(spec: schema.FieldSpec, value: Any) -> int | float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number") from None
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError("must be a finite number")
+    if spec.kind == "int":
+        if number != int(number):
+            raise ValueError("must be a whole number")
+        return int(number)
+    return number
+
+
+def field_problem(spec: schema.FieldSpec, value: Any) -> str | None:
+    """Why ``value`` (already parsed) is not acceptable for ``spec``, or ``None``."""
+    if value is None or value == "":
+        return "is required" if spec.required else None
+    if spec.is_number:
+        # physical units read well after a bound ("at least 1 W"); counts do not
+        unit = f" {spec.unit}" if spec.kind == "real" and spec.unit not in ("", "ratio") else ""
+        if spec.minimum is not None:
+            if spec.min_exclusive and value <= spec.minimum:
+                return f"must be more than {_fmt(spec.minimum)}{unit}"
+            if value < spec.minimum:
+                return f"must be at least {_fmt(spec.minimum)}{unit}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"must be at most {_fmt(spec.maximum)}{unit}"
+    if spec.kind == "choice" and value not in {c for c, _ in spec.choices}:
+        return "is not one of the allowed values"
+    return None
+
+
+def _fmt(number: float) -> str:
+    return f"{number:,.0f}" if number == int(number) else f"{number:,g}"
+
+
+def record_problems(table: str, values: dict[str, Any]) -> dict[str, str]:
+    """Problems of a whole record, by field name; empty when it can be saved.
+
+    Checks each field, then rules across fields: an end date not before its start, and
+    a measured energy that says what it covers.
+    """
+    spec = schema.table(table)
+    problems: dict[str, str] = {}
+    for f in spec.fields:
+        reason = field_problem(f, values.get(f.name))
+        if reason:
+            problems[f.name] = reason
+    for start, end in spec.date_order:
+        a, b = values.get(start), values.get(end)
+        if a and b and b < a and end not in problems:
+            problems[end] = f"is before the {spec.field(start).label.lower()} ({a})"
+    if (
+        table in ("training_runs", "usage")
+        and values.get("energy_kwh") is not None
+        and not values.get("energy_boundary")
+    ):
+        problems.setdefault("energy_boundary", "say what the measured energy covers")
+    if table == "sourcing":
+        if not values.get("site_id") and not values.get("grid_region"):
+            problems.setdefault("grid_region", "give a site or a grid region")
+        # a supplier-specific factor covers all supply; other instruments need a size
+        if (
+            values.get("kind") != "supplier-factor"
+            and values.get("mwh") is None
+            and values.get("share_pct") is None
+        ):
+            problems.setdefault("mwh", "give a volume in MWh or a share in %")
+    return problems
+
+
+def normalise(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Every field of ``table`` with blanks stored as the field's blank value."""
+    spec = schema.table(table)
+    out = {}
+    for f in spec.fields:
+        value = values.get(f.name)
+        out[f.name] = f.blank if value is None or value == "" else value
+    return out
+
+
+def check_record(table: str, values: dict[str, Any]) -> None:
+    """Raise :class:`ValidationError` listing every problem of the record, if any."""
+    problems = record_problems(table, values)
+    if problems:
+        spec = schema.table(table)
+        parts = [f"{spec.field(k).label} {v}" for k, v in problems.items()]
+        raise ValidationError(
+            f"The {spec.singular} cannot be saved: " + "; ".join(parts) + ".", problems
+        )

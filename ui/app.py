@@ -1,0 +1,58 @@
+"""Building the QApplication and the main window: the desktop app's entry point."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core import APP_NAME, ORG_NAME, __version__
+from core.errors import LedgerError
+from core.inventory import Inventory
+from ui.main_window import MainWindow
+from ui.settings import SettingsStore, default_inventory_path
+
+
+def configure_application_names() -> None:
+    """Names that QSettings and QStandardPaths use for the per-user folders."""
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+
+
+def open_initial_inventory(window: MainWindow, path_arg: str | None) -> None:
+    """Open what the user asked for, else the last inventory, else the default one.
+
+    The default inventory is created on first run, and then the welcome panel shows.
+    """
+    settings = window.settings
+    if path_arg and window.open_inventory(path_arg):
+        return
+    last = settings.last_inventory()
+    if last and Path(last).exists() and window.open_inventory(last):
+        return
+    default = default_inventory_path()
+    if default.exists():
+        window.open_inventory(default)
+        return
+    try:
+        inventory = Inventory.create(default)
+    except (LedgerError, OSError) as exc:
+        QMessageBox.critical(window, "Cannot create your inventory", str(exc))
+        return
+    window.set_inventory(inventory, welcome=True)
+
+
+def run(argv: Sequence[str]) -> int:
+    """Start the desktop app; ``argv`` may hold one inventory path."""
+    configure_application_names()
+    app = QApplication([sys.argv[0], *argv])
+    app.setApplicationDisplayName(APP_NAME)
+    paths = [a for a in app.arguments()[1:] if not a.startswith("-")]
+    window = MainWindow(SettingsStore())
+    window.show()
+    open_initial_inventory(window, paths[0] if paths else None)
+    return app.exec()

@@ -1,0 +1,236 @@
+"""One inventory table as a page: search box, Add/Edit/Duplicate/Delete, sortable view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import commands, schema
+from core.inventory import Inventory
+from ui.record_dialog import RecordDialog
+from ui.table_model import InventoryTableModel
+from ui.undo import InventoryEditor
+
+SEARCH_DELAY_MS = 250
+
+
+class InventoryPage(QWidget):
+    """The page for one table of the inventory."""
+
+    #: the number of rows shown changed (for the navigation's counts)
+    rows_changed = Signal()
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        editor: InventoryEditor,
+        table: str,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.spec = schema.table(table)
+        self._inv = inventory
+        self._editor = editor
+        self.model = InventoryTableModel(inventory, table, self)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(f"Search {self.spec.label.lower()}…  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(f"Search {self.spec.label.lower()}")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.search.textChanged.connect(self._on_search_text_changed)
+
+        self.add_button = QPushButton("Add…")
+        self.edit_button = QPushButton("Edit…")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.delete_button = QPushButton("Delete")
+        self.add_button.setToolTip(f"Add a {self.spec.singular} (Ctrl+Shift+A)")
+        self.edit_button.setToolTip("Edit the selected record (F2 or double-click)")
+        self.duplicate_button.setToolTip("Copy the selected record (Ctrl+D)")
+        self.delete_button.setToolTip("Delete the selected records (Delete)")
+        self.add_button.clicked.connect(self.add_record)
+        self.edit_button.clicked.connect(self.edit_record)
+        self.duplicate_button.clicked.connect(self.duplicate_record)
+        self.delete_button.clicked.connect(self.delete_records)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        for b in (self.add_button, self.edit_button, self.duplicate_button, self.delete_button):
+            bar.addWidget(b)
+
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(
+            self.model.sort_column(), Qt.SortOrder.AscendingOrder
+        )
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setHighlightSections(False)
+        self.view.doubleClicked.connect(self._on_view_double_clicked)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._size_columns()
+
+        self.status = QLabel()
+        self.status.setObjectName("rowCount")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        title = QLabel(f"<h2>{self.spec.label}</h2>")
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+        self.model.modelReset.connect(self._update_status)
+        self.model.layoutChanged.connect(self._update_status)
+        self._update_status()
+        self._update_buttons()
+
+    # -- selection --------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [self.model.id_at(r) for r in rows]
+
+    def current_id(self) -> int | None:
+        ids = self.selected_ids()
+        if ids:
+            return ids[0]
+        index = self.view.currentIndex()
+        return self.model.id_at(index.row()) if index.isValid() else None
+
+    def select_id(self, row_id: int) -> None:
+        row = self.model.row_of(row_id)
+        if row < 0:
+            return
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.view.scrollTo(index)
+
+    # -- actions ----------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def add_record(self) -> None:
+        dialog = RecordDialog(self._inv, self.spec.name, parent=self)
+        if dialog.exec() == RecordDialog.DialogCode.Accepted:
+            command = commands.InsertRecord(self.spec.name, dialog.values())
+            if self._editor.run(command) and command.row_id is not None:
+                self.select_id(command.row_id)
+
+    def edit_record(self) -> None:
+        row_id = self.current_id()
+        if row_id is None:
+            return
+        values = self._inv.get(self.spec.name, row_id)
+        title = f"Edit {self.spec.singular} '{self._inv.title(self.spec.name, row_id)}'"
+        dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
+        if dialog.exec() == RecordDialog.DialogCode.Accepted:
+            self._editor.run(commands.UpdateRecord(self.spec.name, row_id, dialog.values()))
+            self.select_id(row_id)
+
+    def duplicate_record(self) -> None:
+        row_id = self.current_id()
+        if row_id is None:
+            return
+        values = commands.duplicate_values(self._inv, self.spec.name, row_id)
+        title = f"Duplicate {self.spec.singular}"
+        dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
+        if dialog.exec() == RecordDialog.DialogCode.Accepted:
+            command = commands.InsertRecord(self.spec.name, dialog.values())
+            if self._editor.run(command) and command.row_id is not None:
+                self.select_id(command.row_id)
+
+    def delete_records(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        _, restrict = self._inv.dependents(self.spec.name, ids)
+        if restrict:
+            QMessageBox.warning(
+                self,
+                "Cannot delete",
+                commands.blocked_message(self._inv, self.spec.name, ids, restrict),
+            )
+            return
+        what = commands.delete_text(self._inv, self.spec.name, ids)
+        also = commands.consequences_text(self._inv, self.spec.name, ids)
+        if also:
+            text = f"{what}?\n\nThis also deletes {also}.\n\nYou can undo this (Ctrl+Z)."
+            answer = QMessageBox.question(
+                self,
+                "Delete",
+                text,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._editor.run(commands.DeleteRecords(self.spec.name, ids))
+
+    def refresh(self) -> None:
+        selected = self.selected_ids()
+        self.model.refresh()
+        if selected:
+            self.select_id(selected[0])
+        self._update_buttons()
+
+    # -- slots ------------------------------------------------------------------------
+
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _on_search_timer_timeout(self) -> None:
+        self.model.set_search(self.search.text())
+
+    def _on_view_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.edit_record()
+
+    def _update_buttons(self, *_: object) -> None:
+        has = bool(self.view.selectionModel().selectedRows()) or self.view.currentIndex().isValid()
+        for b in (self.edit_button, self.duplicate_button, self.delete_button):
+            b.setEnabled(has)
+
+    def _update_status(self) -> None:
+        shown = self.model.rowCount()
+        total = self.model.total_rows()
+        noun = self.spec.label.lower() if total != 1 else self.spec.singular
+        if self.model.search:
+            self.status.setText(f"{shown:,} of {total:,} {noun} match “{self.model.search}”")
+        else:
+            self.status.setText(f"{total:,} {noun}")
+        self.rows_changed.emit()
+
+    def _size_columns(self) -> None:
+        metrics = self.fontMetrics()
+        header = self.view.horizontalHeader()
+        for col, f in enumerate(self.model.fields):
+            width = metrics.horizontalAdvance(f.header) + 32
+            if f.kind in ("text", "ref") and f.name in ("name", "model_id", "deployment_id"):
+                width = max(width, 220)
+            header.resizeSection(col, min(max(width, 80), 320))

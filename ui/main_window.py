@@ -1,0 +1,453 @@
+"""The main window: navigation on the left, one page per inventory table on the right."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
+from core.errors import LedgerError
+from core.inventory import Inventory
+from ui.inventory_page import InventoryPage
+from ui.settings import SettingsStore, demo_inventory_path
+from ui.undo import InventoryEditor
+from ui.welcome import NoInventoryPanel, PlaceholderPage, WelcomePanel
+
+FILE_FILTER = f"AI Carbon Ledger inventories (*{INVENTORY_SUFFIX});;All files (*)"
+
+#: navigation entries in order: (key, label); keys that are tables get an InventoryPage
+NAV_PAGES: tuple[tuple[str, str], ...] = (
+    ("dashboard", "Dashboard"),
+    *((t.name, t.label) for t in schema.TABLES.values()),
+    ("reports", "Reports"),
+)
+PLACEHOLDERS = {
+    "dashboard": (
+        "Dashboard",
+        "Totals, trends and savings from renewable sourcing appear here once the emissions "
+        "engine is in place. Until then, keep your inventory up to date in the other pages.",
+    ),
+    "reports": (
+        "Reports",
+        "Quarterly reports with print preview and PDF export arrive in a coming version.",
+    ),
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: SettingsStore | None = None):
+        super().__init__()
+        self.settings = settings or SettingsStore()
+        self.inventory: Inventory | None = None
+        self.editor: InventoryEditor | None = None
+        self.pages: dict[str, QWidget] = {}
+        self._dirty: set[str] = set()
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setIconSize(QSize(16, 16))
+        self.nav.setMinimumWidth(170)
+        self.nav.setAccessibleName("Pages")
+        self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+        self.stack = QStackedWidget()
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([190, 1000])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.no_inventory = NoInventoryPanel()
+        self.no_inventory.new_requested.connect(self.new_inventory)
+        self.no_inventory.open_requested.connect(self.open_inventory_dialog)
+        self.stack.addWidget(self.no_inventory)
+        self.welcome: WelcomePanel | None = None
+
+        self._build_actions()
+        self._build_menus()
+        self.resize(1280, 800)
+        if geometry := self.settings.window_geometry():
+            self.restoreGeometry(geometry)
+        if state := self.settings.splitter_state():
+            self.splitter.restoreState(state)
+        self._show_no_inventory()
+
+    # -- actions and menus ------------------------------------------------------------
+
+    def _action(self, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action(
+            "&New Inventory…", self.new_inventory, key.New, "Create a new, empty inventory file"
+        )
+        self.open_action = self._action(
+            "&Open…", self.open_inventory_dialog, key.Open, "Open an inventory file"
+        )
+        self.demo_action = self._action(
+            "Open &Demo Inventory",
+            self.open_demo,
+            tip="Open an example inventory with realistic data",
+        )
+        self.save_copy_action = self._action(
+            "Save a &Copy…",
+            self.save_copy,
+            QKeySequence("Ctrl+Shift+S"),
+            "Write a consistent copy of this inventory",
+        )
+        self.close_action = self._action("&Close Inventory", self.close_inventory, key.Close)
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.add_action = self._action(
+            "&Add…",
+            lambda: self._page_call("add_record"),
+            [QKeySequence("Ctrl+Shift+A"), QKeySequence("Ins")],
+            "Add a record to this page",
+        )
+        self.edit_action = self._action(
+            "&Edit…",
+            lambda: self._page_call("edit_record"),
+            QKeySequence("F2"),
+            "Edit the selected record",
+        )
+        self.duplicate_action = self._action(
+            "D&uplicate",
+            lambda: self._page_call("duplicate_record"),
+            QKeySequence("Ctrl+D"),
+            "Copy the selected record",
+        )
+        self.delete_action = self._action(
+            "&Delete",
+            lambda: self._page_call("delete_records"),
+            key.Delete,
+            "Delete the selected records",
+        )
+        self.find_action = self._action(
+            "&Find", lambda: self._page_call("focus_search"), key.Find, "Search this page"
+        )
+        self.about_action = self._action("&About AI Carbon Ledger", self.show_about)
+        self.page_actions = [
+            self.add_action,
+            self.edit_action,
+            self.duplicate_action,
+            self.delete_action,
+            self.find_action,
+        ]
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_copy_action, self.close_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        self.edit_menu = bar.addMenu("&Edit")
+        self.undo_placeholder = self.edit_menu.addAction("&Undo")
+        self.undo_placeholder.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_placeholder.setEnabled(False)
+        self.redo_placeholder = self.edit_menu.addAction("&Redo")
+        self.redo_placeholder.setShortcuts(
+            [QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)]
+        )
+        self.redo_placeholder.setEnabled(False)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions(self.page_actions)
+
+        self.view_menu = bar.addMenu("&View")
+        for i, (key, label) in enumerate(NAV_PAGES):
+            action = self._action(label, lambda _=False, k=key: self.show_page(k))
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            self.view_menu.addAction(action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            self.recent_menu.addAction(
+                Path(path).name, lambda _=False, p=path: self.open_inventory(p)
+            ).setStatusTip(path)
+        if not recent:
+            self.recent_menu.addAction("No recent inventories").setEnabled(False)
+
+    def _install_undo_actions(self) -> None:
+        for action in self.edit_menu.actions()[:2]:
+            self.edit_menu.removeAction(action)
+        first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
+        if self.editor is None:
+            undo, redo = self.undo_placeholder, self.redo_placeholder
+        else:
+            undo = self.editor.stack.createUndoAction(self, "&Undo")
+            undo.setShortcut(QKeySequence.StandardKey.Undo)
+            redo = self.editor.stack.createRedoAction(self, "&Redo")
+            redo.setShortcuts(
+                [QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)]
+            )
+        self.edit_menu.insertActions(first, [undo, redo])
+        self.undo_action, self.redo_action = undo, redo
+
+    # -- opening and closing inventories ----------------------------------------------
+
+    def set_inventory(self, inventory: Inventory, *, welcome: bool = False) -> None:
+        """Show ``inventory`` (taking ownership), closing the one open before."""
+        self._discard_inventory()
+        self.inventory = inventory
+        self.editor = InventoryEditor(inventory, self)
+        self.editor.edited.connect(self._on_editor_edited)
+        self.editor.edit_failed.connect(self._on_editor_edit_failed)
+        self._install_undo_actions()
+        for key, label in NAV_PAGES:
+            if key in schema.TABLES:
+                page: QWidget = InventoryPage(inventory, self.editor, key)
+            else:
+                page = PlaceholderPage(*PLACEHOLDERS[key])
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        self._update_nav_counts()
+        self.nav.setEnabled(True)
+        for action in (*self.page_actions, self.save_copy_action, self.close_action):
+            action.setEnabled(True)
+        self.settings.add_recent_file(inventory.path)
+        self.settings.set_last_inventory(inventory.path)
+        self.setWindowTitle(f"{inventory.name} — {APP_NAME}")
+        self.setWindowFilePath(str(inventory.path))
+        self.statusBar().showMessage(str(inventory.path))
+        if welcome:
+            self.welcome = WelcomePanel(str(inventory.path))
+            self.welcome.demo_requested.connect(self.open_demo)
+            self.welcome.start_empty_requested.connect(lambda: self.show_page("models"))
+            self.stack.addWidget(self.welcome)
+            self.nav.setCurrentRow(-1)
+            self.stack.setCurrentWidget(self.welcome)
+        else:
+            self.show_page(self.settings.current_page())
+
+    def _discard_inventory(self) -> None:
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        self.nav.blockSignals(False)
+        for page in self.pages.values():
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.pages.clear()
+        self._dirty.clear()
+        if self.welcome is not None:
+            self.stack.removeWidget(self.welcome)
+            self.welcome.deleteLater()
+            self.welcome = None
+        if self.editor is not None:
+            self.editor.stack.clear()
+            self.editor.deleteLater()
+            self.editor = None
+        if self.inventory is not None:
+            self.inventory.close()
+            self.inventory = None
+
+    def _show_no_inventory(self) -> None:
+        self._install_undo_actions()
+        self.nav.setEnabled(False)
+        for action in (*self.page_actions, self.save_copy_action, self.close_action):
+            action.setEnabled(False)
+        self.stack.setCurrentWidget(self.no_inventory)
+        self.setWindowTitle(APP_NAME)
+        self.setWindowFilePath("")
+        self.statusBar().clearMessage()
+
+    def open_inventory(self, path: str | Path) -> bool:
+        """Open the inventory at ``path``; on failure say why and keep the current one."""
+        try:
+            inventory = Inventory.open(path)
+        except (LedgerError, OSError) as exc:
+            QMessageBox.critical(self, "Cannot open inventory", str(exc))
+            if not Path(path).exists():
+                self.settings.remove_recent_file(path)
+            return False
+        self.set_inventory(inventory)
+        return True
+
+    def open_inventory_dialog(self) -> None:
+        start = str(self.inventory.path.parent) if self.inventory else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open inventory", start, FILE_FILTER)
+        if path:
+            self.open_inventory(path)
+
+    def new_inventory(self) -> None:
+        start = str(self.inventory.path.parent) if self.inventory else ""
+        path, _ = QFileDialog.getSaveFileName(self, "New inventory", start, FILE_FILTER)
+        if not path:
+            return
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(INVENTORY_SUFFIX)
+        if target.exists():
+            if self.inventory and target.resolve() == self.inventory.path.resolve():
+                QMessageBox.warning(
+                    self, "New inventory", f"{target} is the inventory that is open now."
+                )
+                return
+            target.unlink()  # the save dialog already asked to replace it
+        try:
+            inventory = Inventory.create(target)
+        except (LedgerError, OSError) as exc:
+            QMessageBox.critical(self, "Cannot create inventory", str(exc))
+            return
+        self.set_inventory(inventory)
+        self.show_page("models")
+
+    def open_demo(self) -> None:
+        """Open the demo inventory in the data folder, building it the first time."""
+        path = demo_inventory_path()
+        if path.exists():
+            self.open_inventory(path)
+            return
+        from core.demo import build_demo
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            inventory = build_demo(path)
+        except (LedgerError, OSError) as exc:
+            QMessageBox.critical(self, "Cannot create the demo inventory", str(exc))
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.set_inventory(inventory)
+        self.show_page("models")
+
+    def save_copy(self) -> None:
+        if not self.inventory:
+            return
+        suggestion = self.inventory.path.with_name(f"{self.inventory.name} copy{INVENTORY_SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save a copy", str(suggestion), FILE_FILTER)
+        if not path:
+            return
+        try:
+            written = self.inventory.save_copy(path)
+        except (LedgerError, OSError) as exc:
+            QMessageBox.critical(self, "Cannot save a copy", str(exc))
+            return
+        self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
+
+    def close_inventory(self) -> None:
+        self._discard_inventory()
+        self.settings.set_last_inventory(None)
+        self._show_no_inventory()
+
+    # -- pages ------------------------------------------------------------------------
+
+    def show_page(self, key: str) -> None:
+        if key not in self.pages:
+            key = "models"
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
+                self.nav.setCurrentRow(row)
+                break
+
+    def current_page(self) -> QWidget | None:
+        widget = self.stack.currentWidget()
+        return widget if widget in self.pages.values() else None
+
+    def _page_call(self, method: str) -> None:
+        page = self.current_page()
+        if isinstance(page, InventoryPage):
+            getattr(page, method)()
+
+    def _on_nav_current_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
+        page = self.pages[key]
+        if key in self._dirty and isinstance(page, InventoryPage):
+            page.refresh()
+            self._dirty.discard(key)
+        self.stack.setCurrentWidget(page)
+        for action in self.page_actions:
+            action.setEnabled(isinstance(page, InventoryPage))
+        self.settings.set_current_page(key)
+
+    def _on_editor_edited(self, tables: frozenset[str]) -> None:
+        # Titles of referenced rows show on other pages (a renamed model appears on the
+        # training runs page), so every table page is refreshed: the current one now,
+        # the others when next shown.
+        current = self.current_page()
+        for key, page in self.pages.items():
+            if not isinstance(page, InventoryPage):
+                continue
+            if page is current:
+                page.refresh()
+            else:
+                self._dirty.add(key)
+        self._update_nav_counts()
+        self.statusBar().showMessage("Saved", 2000)
+
+    def _on_editor_edit_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Not saved", message)
+
+    def _update_nav_counts(self) -> None:
+        if self.inventory is None:
+            return
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            key = item.data(Qt.ItemDataRole.UserRole)
+            label = dict(NAV_PAGES)[key]
+            if key in schema.TABLES:
+                item.setText(f"{label}  ({self.inventory.count(key):,})")
+
+    # -- misc -------------------------------------------------------------------------
+
+    def show_about(self) -> None:
+        path = str(self.inventory.path) if self.inventory else "no inventory open"
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>An inventory of your organisation's AI and its greenhouse-gas emissions.</p>"
+            f"<p>Inventory: <tt>{html.escape(path)}</tt></p>"
+            "<p>Reference data sources and licences are listed in "
+            "<tt>resources/reference/SOURCES.md</tt>.</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_window_geometry(self.saveGeometry())
+        self.settings.set_splitter_state(self.splitter.saveState())
+        self.settings.sync()
+        if self.inventory is not None:
+            self.inventory.close()
+            self.inventory = None
+        super().closeEvent(event)
