@@ -19,8 +19,9 @@ def _lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "lint-imports"
     command = [str(exe)] if exe.exists() else [shutil.which("lint-imports") or "lint-imports"]
     env = {**os.environ, "PYTHONPATH": str(project)}
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_import_linter_contracts_hold():
@@ -32,8 +33,7 @@ def test_import_linter_contracts_hold():
 def test_import_linter_catches_a_violation(tmp_path):
     """The contracts are not vacuous: a core module importing Qt breaks them."""
     for name in ("core", "ui"):
-        shutil.copytree(ROOT / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "core" / "leak.py").write_text("from PySide6 import QtCore\n")
     result = _lint_imports(tmp_path)
@@ -51,8 +51,9 @@ def test_every_core_module_imports_without_qt():
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"core loaded: {result.stdout}"
 

@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args, cwd=None):
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=120,
     )
 
 
@@ -43,8 +46,9 @@ def test_new_then_list_in_every_format(tmp_path):
     assert table.returncode == 0, table.stderr
     assert "TDP (W)" in table.stdout  # headers carry units
     rows = json.loads(run("list", path, "hardware", "--format", "json").stdout)
-    parsed = list(csv.DictReader(io.StringIO(run("list", path, "hardware",
-                                                 "--format", "csv").stdout)))
+    parsed = list(
+        csv.DictReader(io.StringIO(run("list", path, "hardware", "--format", "csv").stdout))
+    )
     assert len(rows) == len(parsed)
     assert f"({len(rows):,} " in table.stdout or (len(rows) == 1)
     if rows:
@@ -59,10 +63,23 @@ def test_list_shows_reference_titles(tmp_path):
         m = inv.insert_logged("models", [{"name": "Llama", "version": "3.1"}], "t")[0]
         inv.insert_logged("deployments", [{"name": "chat", "model_id": m, "kind": "api"}], "t")
     rows = json.loads(run("list", path, "deployments", "--format", "json").stdout)
-    assert rows == [{"id": 1, "name": "chat", "model_id": 1, "model": "Llama 3.1",
-                     "kind": "api", "site_id": None, "site": None, "hardware_id": None,
-                     "hardware": None, "device_count": None, "start_date": None,
-                     "end_date": None, "notes": None}]
+    assert rows == [
+        {
+            "id": 1,
+            "name": "chat",
+            "model_id": 1,
+            "model": "Llama 3.1",
+            "kind": "api",
+            "site_id": None,
+            "site": None,
+            "hardware_id": None,
+            "hardware": None,
+            "device_count": None,
+            "start_date": None,
+            "end_date": None,
+            "notes": None,
+        }
+    ]
     table = run("list", path, "deployments").stdout
     assert "Llama 3.1" in table and "Third-party API" in table
 

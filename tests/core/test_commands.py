@@ -73,10 +73,18 @@ def test_delete_cascades_and_undo_restores_everything(inv, model_id):
     dep = InsertRecord("deployments", {"name": "bot", "model_id": model_id, "kind": "api"})
     dep.apply(inv)
     for m in (1, 2, 3):
-        InsertRecord("usage", {"deployment_id": dep.row_id, "period_start": f"2026-0{m}-01",
-                               "period_end": f"2026-0{m}-28", "requests": 1000 * m}).apply(inv)
-    InsertRecord("training_runs", {"name": "ft", "model_id": model_id,
-                                   "kind": "fine-tuning"}).apply(inv)
+        InsertRecord(
+            "usage",
+            {
+                "deployment_id": dep.row_id,
+                "period_start": f"2026-0{m}-01",
+                "period_end": f"2026-0{m}-28",
+                "requests": 1000 * m,
+            },
+        ).apply(inv)
+    InsertRecord(
+        "training_runs", {"name": "ft", "model_id": model_id, "kind": "fine-tuning"}
+    ).apply(inv)
     assert consequences_text(inv, "models", [model_id]) == (
         "1 training run, 1 deployment, 3 usage records"
     )
@@ -96,8 +104,10 @@ def test_delete_cascades_and_undo_restores_everything(inv, model_id):
 def test_delete_of_a_site_in_use_is_refused_and_changes_nothing(inv, model_id):
     site = InsertRecord("sites", {"name": "Paris DC", "kind": "own", "pue": 1.3})
     site.apply(inv)
-    InsertRecord("training_runs", {"name": "r", "model_id": model_id, "kind": "experiments",
-                                   "site_id": site.row_id}).apply(inv)
+    InsertRecord(
+        "training_runs",
+        {"name": "r", "model_id": model_id, "kind": "experiments", "site_id": site.row_id},
+    ).apply(inv)
     before = snapshot(inv)
     with pytest.raises(InUseError, match="1 training run still use"):
         DeleteRecords("sites", [site.row_id]).apply(inv)
@@ -110,9 +120,16 @@ def test_invalid_records_are_refused_with_reasons(inv, model_id):
         InsertRecord("sites", {"name": "X", "kind": "own", "pue": 0.9}).apply(inv)
     assert info.value.problems == {"pue": "must be at least 1"}
     with pytest.raises(ValidationError, match="End is before the start"):
-        InsertRecord("training_runs", {"name": "r", "model_id": model_id, "kind": "experiments",
-                                       "start_date": "2026-02-01",
-                                       "end_date": "2026-01-01"}).apply(inv)
+        InsertRecord(
+            "training_runs",
+            {
+                "name": "r",
+                "model_id": model_id,
+                "kind": "experiments",
+                "start_date": "2026-02-01",
+                "end_date": "2026-01-01",
+            },
+        ).apply(inv)
     with pytest.raises(ValidationError, match="already exists"):
         InsertRecord("models", {"name": "Support bot", "version": "2"}).apply(inv)
     with pytest.raises(ValidationError, match="Model is required"):

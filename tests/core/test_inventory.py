@@ -30,8 +30,18 @@ def test_new_file_is_wal_with_foreign_keys_and_current_schema(tmp_path):
         assert inv.schema_version == migrations.LATEST_VERSION
         assert inv.meta("created_by_version")
         tables = set(inv.db.table_names())
-        assert {"models", "sites", "hardware", "training_runs", "deployments", "usage",
-                "sourcing", "change_log", "imports_log", "meta"} <= tables
+        assert {
+            "models",
+            "sites",
+            "hardware",
+            "training_runs",
+            "deployments",
+            "usage",
+            "sourcing",
+            "change_log",
+            "imports_log",
+            "meta",
+        } <= tables
     app_id, version = read_header(path)
     assert app_id == migrations.APPLICATION_ID
     assert version == migrations.LATEST_VERSION
@@ -189,8 +199,10 @@ def test_search_matches_text_and_reference_titles(inv):
     site = inv.ordered_ids("sites")[0] if inv.count("sites") else None
     inv.insert_logged(
         "training_runs",
-        [{"name": "ft-1", "model_id": m1, "kind": "fine-tuning", "site_id": site},
-         {"name": "ft-2", "model_id": m2, "kind": "fine-tuning"}],
+        [
+            {"name": "ft-1", "model_id": m1, "kind": "fine-tuning", "site_id": site},
+            {"name": "ft-2", "model_id": m2, "kind": "fine-tuning"},
+        ],
         "test",
     )
     assert list(inv.ordered_ids("models", search="llama")) == [m1]
@@ -225,8 +237,10 @@ def test_dependents_follow_cascades_and_report_restrictions(inv, model_id):
     )[0]
     inv.insert_logged(
         "usage",
-        [{"deployment_id": dep, "period_start": f"2026-0{m}-01", "period_end": f"2026-0{m}-28"}
-         for m in range(1, 4)],
+        [
+            {"deployment_id": dep, "period_start": f"2026-0{m}-01", "period_end": f"2026-0{m}-28"}
+            for m in range(1, 4)
+        ],
         "t",
     )
     cascade, restrict = inv.dependents("models", [model_id])

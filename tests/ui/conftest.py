@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ui.app import configure_application_names  # noqa: E402
+from ui.app import configure_application_names
 
 
 @pytest.fixture(autouse=True)

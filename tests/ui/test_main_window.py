@@ -31,9 +31,11 @@ def inv_path(tmp_path):
     with Inventory.create(path) as inv:
         inv.insert_logged(
             "models",
-            [{"name": "Llama 3.1", "version": "8B", "owner": "Support", "params_total_b": 8},
-             {"name": "BERT base", "owner": "Legal", "params_total_b": 0.11},
-             {"name": "Whisper", "version": "large-v3", "owner": "Support"}],
+            [
+                {"name": "Llama 3.1", "version": "8B", "owner": "Support", "params_total_b": 8},
+                {"name": "BERT base", "owner": "Legal", "params_total_b": 0.11},
+                {"name": "Whisper", "version": "large-v3", "owner": "Support"},
+            ],
             "test",
         )
     return path
@@ -170,8 +172,9 @@ def test_form_checks_dates_and_shows_units(qtbot, inv_path):
 def test_edit_and_delete_with_cascade_confirmation(window, inv_path, monkeypatch, messages):
     with Inventory.open(inv_path) as inv:
         bert = inv.ordered_ids("models", search="BERT")[0]
-        inv.insert_logged("training_runs", [{"name": "ft", "model_id": int(bert),
-                                             "kind": "fine-tuning"}], "t")
+        inv.insert_logged(
+            "training_runs", [{"name": "ft", "model_id": int(bert), "kind": "fine-tuning"}], "t"
+        )
     window.open_inventory(inv_path)
     page = open_page(window, "models")
     page.select_id(int(bert))

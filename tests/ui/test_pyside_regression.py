@@ -23,7 +23,8 @@ print("survived", item.text())
 
 def test_twenty_thousand_void_calls_do_not_abort():
     # In a subprocess: an abort must fail this test, not kill the test run.
-    result = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CODE], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "survived 19999" in result.stdout
