@@ -179,4 +179,4 @@ def _print_table(spec: schema.TableSpec, records: Iterator[dict[str, Any]], out:
     print("  ".join("-" * w for w in widths), file=out)
     for r in rows:
         print(line(r), file=out)
-    print(f"({len(rows):,} {spec.label.lower() if len(rows) != 1 else spec.singular})", file=out)
+    print(f"({spec.count_text(len(rows))})", file=out)

@@ -211,7 +211,7 @@ def delete_text(inv: Inventory, table: str, ids: list[int]) -> str:
     spec = schema.table(table)
     if len(ids) == 1:
         return f"Delete {spec.singular} '{inv.title(table, ids[0])}'"
-    return f"Delete {len(ids)} {spec.label.lower()}"
+    return f"Delete {spec.count_text(len(ids))}"
 
 
 def consequences_text(inv: Inventory, table: str, ids: list[int]) -> str:
@@ -226,7 +226,7 @@ def blocked_message(inv: Inventory, table: str, ids: list[int], restrict: dict[s
     what = (
         f"{spec.singular} '{inv.title(table, ids[0])}'"
         if len(ids) == 1
-        else f"these {len(ids)} {spec.label.lower()}"
+        else f"these {spec.count_text(len(ids))}"
     )
     users = " and ".join(_count_text(t, n) for t, n in restrict.items())
     return (
@@ -236,11 +236,7 @@ def blocked_message(inv: Inventory, table: str, ids: list[int], restrict: dict[s
 
 
 def _count_text(table: str, n: int) -> str:
-    spec = schema.table(table)
-    noun = spec.singular if n == 1 else spec.label.lower()
-    if n != 1 and table == "usage":
-        noun = "usage records"
-    return f"{n:,} {noun}"
+    return schema.table(table).count_text(n)
 
 
 def _strip_id(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ billions, shares in percent (0-100). Dates are ISO ``YYYY-MM-DD`` text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,8 +49,11 @@ class FieldSpec:
 
     @property
     def header(self) -> str:
-        """Column header with its unit, e.g. ``"TDP (W)"``."""
-        return f"{self.label} ({self.unit})" if self.unit else self.label
+        """Column header with its unit, e.g. ``"TDP (W)"``; counts say it in the label."""
+        words = {w.rstrip("s") for w in re.split(r"[^a-z]+", self.label.lower()) if w}
+        if not self.unit or self.unit.lower().rstrip("s") in words:
+            return self.label
+        return f"{self.label} ({self.unit})"
 
     def choice_label(self, value: str | None) -> str:
         for stored, label in self.choices:
@@ -76,6 +80,16 @@ class TableSpec:
     date_order: tuple[tuple[str, str], ...] = ()
     copy_suffix_field: str | None = "name"
     default_sort: str = "name"
+    #: how several rows are called in running text ("usage records"); default: label
+    plural: str = ""
+
+    @property
+    def plural_noun(self) -> str:
+        return self.plural or self.label.lower()
+
+    def count_text(self, n: int) -> str:
+        """``"1 model"``, ``"1,234 usage records"``."""
+        return f"{n:,} {self.singular if n == 1 else self.plural_noun}"
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -333,6 +347,7 @@ USAGE = TableSpec(
     name="usage",
     label="Usage",
     singular="usage record",
+    plural="usage records",
     title_sql="'usage ' || {t}.period_start || '..' || {t}.period_end",
     date_order=(("period_start", "period_end"),),
     copy_suffix_field=None,
@@ -361,6 +376,7 @@ SOURCING = TableSpec(
     name="sourcing",
     label="Renewable sourcing",
     singular="sourcing instrument",
+    plural="sourcing instruments",
     date_order=(("period_start", "period_end"),),
     fields=(
         FieldSpec("name", "Name", required=True),

@@ -219,18 +219,22 @@ class InventoryPage(QWidget):
     def _update_status(self) -> None:
         shown = self.model.rowCount()
         total = self.model.total_rows()
-        noun = self.spec.label.lower() if total != 1 else self.spec.singular
         if self.model.search:
-            self.status.setText(f"{shown:,} of {total:,} {noun} match “{self.model.search}”")
+            self.status.setText(
+                f"{shown:,} of {self.spec.count_text(total)} match “{self.model.search}”"
+            )
         else:
-            self.status.setText(f"{total:,} {noun}")
+            self.status.setText(self.spec.count_text(total))
         self.rows_changed.emit()
 
     def _size_columns(self) -> None:
+        """Fit columns to their header and the first rows' text, within bounds."""
         metrics = self.fontMetrics()
         header = self.view.horizontalHeader()
+        sample = range(min(self.model.rowCount(), 60))
         for col, f in enumerate(self.model.fields):
-            width = metrics.horizontalAdvance(f.header) + 32
-            if f.kind in ("text", "ref") and f.name in ("name", "model_id", "deployment_id"):
-                width = max(width, 220)
-            header.resizeSection(col, min(max(width, 80), 320))
+            width = metrics.horizontalAdvance(f.header) + 36  # room for the sort arrow
+            for row in sample:
+                text = self.model.index(row, col).data() or ""
+                width = max(width, metrics.horizontalAdvance(text) + 16)
+            header.resizeSection(col, min(max(width, 72), 340))

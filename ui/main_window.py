@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(16, 16))
         self.nav.setMinimumWidth(170)
         self.nav.setAccessibleName("Pages")
+        self.nav.setSpacing(1)
+        self.nav.setStyleSheet("QListWidget#navigation::item { padding: 5px 8px; }")
         self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
         self.stack = QStackedWidget()
         self.splitter = QSplitter()
@@ -80,9 +82,13 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_menus()
-        self.resize(1280, 800)
         if geometry := self.settings.window_geometry():
             self.restoreGeometry(geometry)
+        else:  # first start: most of the screen, never more than it
+            available = self.screen().availableGeometry()
+            self.resize(
+                min(1400, int(available.width() * 0.9)), min(900, int(available.height() * 0.9))
+            )
         if state := self.settings.splitter_state():
             self.splitter.restoreState(state)
         self._show_no_inventory()

@@ -6,14 +6,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from core import INVENTORY_SUFFIX
+from core import APP_NAME, INVENTORY_SUFFIX
 
 MAX_RECENT = 8
 
 
 def data_dir() -> Path:
-    """The per-user data folder (created if missing), e.g. ~/.local/share/AI Carbon Ledger."""
-    path = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    """The per-user data folder (created if missing).
+
+    ``~/.local/share/AI Carbon Ledger`` on Linux, ``%LOCALAPPDATA%\\AI Carbon Ledger`` on
+    Windows, ``~/Library/Application Support/AI Carbon Ledger`` on macOS. (AppDataLocation
+    would add the organisation name, which is the same words again.)
+    """
+    generic = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    path = Path(generic) / APP_NAME
     path.mkdir(parents=True, exist_ok=True)
     return path
 

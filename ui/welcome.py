@@ -48,7 +48,7 @@ class WelcomePanel(QWidget):
         )
         body.setWordWrap(True)
         body.setTextFormat(Qt.TextFormat.RichText)
-        body.setMaximumWidth(640)
+        body.setFixedWidth(600)
         column.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(body, 0, Qt.AlignmentFlag.AlignHCenter)
         self.demo_button = _big_button(
