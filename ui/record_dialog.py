@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -94,6 +95,7 @@ class RecordDialog(QDialog):
             if f.unit:
                 unit = QLabel(f.unit)
                 unit.setMinimumWidth(72)
+                unit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
                 unit.setAccessibleName(f"{f.label} unit")
                 row.addWidget(unit)
             error = QLabel()
@@ -114,7 +116,9 @@ class RecordDialog(QDialog):
             form.addRow(label, box)
 
         inner = QWidget()
-        inner.setLayout(form)
+        column = QVBoxLayout(inner)
+        column.addLayout(form)
+        column.addStretch(1)  # spare height goes below the fields, not between them
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -141,7 +145,10 @@ class RecordDialog(QDialog):
             self.set_values(values)
             self._touched.update(self._editors)
         self._revalidate()
-        self.resize(560, min(760, 140 + 46 * len(self.spec.fields)))
+        available = self.screen().availableGeometry().height()
+        self.resize(580, min(int(available * 0.9), 140 + 40 * len(self.spec.fields)))
+        first = self._editors[self.spec.fields[0].name]
+        first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- editors ----------------------------------------------------------------------
 
