@@ -77,8 +77,11 @@ class InventoryTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.fields):
             return
-        self._sort_field = self.fields[column].name
-        self._descending = order == Qt.SortOrder.DescendingOrder
+        field = self.fields[column].name
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (field, descending) == (self._sort_field, self._descending):
+            return  # views re-announce the current order (e.g. when sorting is enabled)
+        self._sort_field, self._descending = field, descending
         self.refresh()
 
     # -- our interface ----------------------------------------------------------------

@@ -269,3 +269,42 @@ def test_geometry_and_splitter_persist(qtbot, window, inv_path):
     assert again.size() == window.size()
     again.show()
     assert again.splitter.sizes()[0] == window.splitter.sizes()[0]
+
+
+def test_welcome_demo_button_builds_and_opens_the_demo(window):
+    from ui.settings import demo_inventory_path
+
+    app_module.open_initial_inventory(window, None)
+    window.welcome.demo_button.click()
+    assert window.inventory.path == demo_inventory_path()
+    assert window.inventory.count("training_runs") > 10
+    assert window.stack.currentWidget() is window.pages["models"]
+    window.undo_action.trigger()  # nothing to undo in a freshly opened inventory
+    assert window.inventory.count("training_runs") > 10
+
+
+def test_open_recent_lists_inventories(window, inv_path, tmp_path):
+    other = tmp_path / "other.aicl"
+    Inventory.create(other, reference_data=False).close()
+    window.open_inventory(inv_path)
+    window.open_inventory(other)
+    window._fill_recent_menu()
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries == ["other.aicl", "team.aicl"]
+    window.recent_menu.actions()[1].trigger()
+    assert window.inventory.path == inv_path.resolve()
+
+
+def test_sorting_does_not_requery_for_the_same_order(window, inv_path, monkeypatch):
+    window.open_inventory(inv_path)
+    page = open_page(window, "models")
+    calls = []
+    original = window.inventory.ordered_ids
+    monkeypatch.setattr(
+        window.inventory, "ordered_ids", lambda *a, **k: calls.append(a) or original(*a, **k)
+    )
+    col = page.model.sort_column()
+    page.view.sortByColumn(col, Qt.SortOrder.AscendingOrder)
+    assert calls == []
+    page.view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    assert len(calls) == 1
