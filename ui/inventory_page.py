@@ -136,34 +136,38 @@ class InventoryPage(QWidget):
         self.search.selectAll()
 
     def add_record(self) -> None:
-        dialog = RecordDialog(self._inv, self.spec.name, parent=self)
-        if dialog.exec() == RecordDialog.DialogCode.Accepted:
-            command = commands.InsertRecord(self.spec.name, dialog.values())
-            if self._editor.run(command) and command.row_id is not None:
-                self.select_id(command.row_id)
+        self._run_form(None, f"Add {self.spec.singular}")
 
     def edit_record(self) -> None:
         row_id = self.current_id()
-        if row_id is None:
-            return
-        values = self._inv.get(self.spec.name, row_id)
-        title = f"Edit {self.spec.singular} '{self._inv.title(self.spec.name, row_id)}'"
-        dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
-        if dialog.exec() == RecordDialog.DialogCode.Accepted:
-            self._editor.run(commands.UpdateRecord(self.spec.name, row_id, dialog.values()))
-            self.select_id(row_id)
+        if row_id is not None:
+            title = f"Edit {self.spec.singular} '{self._inv.title(self.spec.name, row_id)}'"
+            self._run_form(row_id, title)
 
     def duplicate_record(self) -> None:
         row_id = self.current_id()
-        if row_id is None:
-            return
-        values = commands.duplicate_values(self._inv, self.spec.name, row_id)
-        title = f"Duplicate {self.spec.singular}"
+        if row_id is not None:
+            values = commands.duplicate_values(self._inv, self.spec.name, row_id)
+            self._run_form(None, f"Duplicate {self.spec.singular}", values)
+
+    def _run_form(self, row_id: int | None, title: str, values: dict | None = None) -> None:
+        """Show the form until its record is saved or the user cancels.
+
+        If saving is refused (say, the name is taken) the form opens again with what
+        the user typed, so nothing is lost.
+        """
+        if row_id is not None:
+            values = self._inv.get(self.spec.name, row_id)
         dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
-        if dialog.exec() == RecordDialog.DialogCode.Accepted:
-            command = commands.InsertRecord(self.spec.name, dialog.values())
-            if self._editor.run(command) and command.row_id is not None:
-                self.select_id(command.row_id)
+        while dialog.exec() == RecordDialog.DialogCode.Accepted:
+            if row_id is None:
+                insert = commands.InsertRecord(self.spec.name, dialog.values())
+                if self._editor.run(insert):
+                    self.select_id(insert.row_id or 0)
+                    return
+            elif self._editor.run(commands.UpdateRecord(self.spec.name, row_id, dialog.values())):
+                self.select_id(row_id)
+                return
 
     def delete_records(self) -> None:
         ids = self.selected_ids()

@@ -308,3 +308,25 @@ def test_sorting_does_not_requery_for_the_same_order(window, inv_path, monkeypat
     assert calls == []
     page.view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
     assert len(calls) == 1
+
+
+def test_a_refused_save_reopens_the_form_with_what_was_typed(
+    window, inv_path, monkeypatch, messages
+):
+    window.open_inventory(inv_path)
+    page = open_page(window, "models")
+    shown = []
+
+    def exec_form(dialog):
+        shown.append(dialog.values()["name"])
+        if len(shown) == 1:
+            fill(dialog, name="BERT base")  # taken: saving is refused
+            return RecordDialog.DialogCode.Accepted
+        return RecordDialog.DialogCode.Rejected  # the user gives up
+
+    monkeypatch.setattr(RecordDialog, "exec", exec_form)
+    page.add_record()
+    assert shown == [None, "BERT base"]  # reopened with the typed name
+    [warning] = messages.texts("warning")
+    assert "already exists" in warning
+    assert window.inventory.count("models") == 3
