@@ -1,0 +1,142 @@
+"""Reporting periods and splitting activity across them by date overlap.
+
+Dates are whole days; a record running from ``start`` to ``end`` covers both days
+(inclusive), and its activity is spread evenly over those days. Arrays of days are numpy
+``datetime64[D]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import LedgerError
+
+
+class PeriodError(LedgerError):
+    """A period that cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days with a label such as ``2026-Q3``."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one (quarter, year or range)."""
+        if re.fullmatch(r"\d{4}-Q[1-4]", self.label):
+            year, q = int(self.label[:4]), int(self.label[-1])
+            return parse_period(f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}")
+        if re.fullmatch(r"\d{4}", self.label):
+            return parse_period(str(int(self.label) - 1))
+        end = self.start - dt.timedelta(days=1)
+        start = end - dt.timedelta(days=self.days - 1)
+        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+
+
+def parse_period(text: str) -> Period:
+    """``2026-Q3``, ``2026``, ``2026-05`` or ``2026-01-01..2026-03-31`` as a :class:`Period`."""
+    raw = text.strip()
+    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", raw, re.I):
+        year, q = int(m[1]), int(m[2])
+        start = dt.date(year, 3 * q - 2, 1)
+        end = _month_end(year, 3 * q)
+        return Period(start, end, f"{year}-Q{q}")
+    if re.fullmatch(r"\d{4}", raw):
+        year = int(raw)
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), raw)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", raw):
+        year, month = int(m[1]), int(m[2])
+        if 1 <= month <= 12:
+            return Period(dt.date(year, month, 1), _month_end(year, month), raw)
+    if ".." in raw:
+        a, _, b = raw.partition("..")
+        try:
+            start, end = dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip())
+        except ValueError:
+            raise PeriodError(f"'{text}': dates must be written YYYY-MM-DD..YYYY-MM-DD.") from None
+        if end < start:
+            raise PeriodError(f"'{text}': the period ends before it starts.")
+        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+    raise PeriodError(
+        f"'{text}' is not a period: write a quarter (2026-Q3), a year (2026), a month "
+        "(2026-05) or a date range (2026-01-01..2026-03-31)."
+    )
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def to_days(iso: list[str | None] | np.ndarray) -> np.ndarray:
+    """ISO date strings (``None`` allowed) as ``datetime64[D]`` (``NaT`` for missing)."""
+    return np.array([d if d else "NaT" for d in iso], dtype="datetime64[D]")
+
+
+@dataclass(frozen=True)
+class MonthPieces:
+    """Each dated record cut into calendar-month pieces.
+
+    ``record[i]`` is the index of the record piece ``i`` belongs to; ``month[i]`` its
+    month (``datetime64[M]``); ``start[i]``/``end[i]`` the days it covers (inclusive);
+    ``share[i]`` the fraction of the record's days it holds (shares of one record sum
+    to 1).
+    """
+
+    record: np.ndarray
+    month: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    share: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.record)
+
+    def share_in(self, period: Period, record_days: np.ndarray) -> np.ndarray:
+        """Fraction of each piece's record that falls inside ``period`` (0 outside)."""
+        lo = np.maximum(self.start, np.datetime64(period.start, "D"))
+        hi = np.minimum(self.end, np.datetime64(period.end, "D"))
+        overlap = (hi - lo).astype(np.int64) + 1
+        return np.clip(overlap, 0, None) / record_days[self.record]
+
+
+def split_by_month(start: np.ndarray, end: np.ndarray) -> MonthPieces:
+    """Cut records ``[start, end]`` (``datetime64[D]``, no NaT) into month pieces."""
+    start = start.astype("datetime64[D]")
+    end = end.astype("datetime64[D]")
+    first = start.astype("datetime64[M]")
+    last = end.astype("datetime64[M]")
+    counts = (last - first).astype(np.int64) + 1
+    record = np.repeat(np.arange(len(start)), counts)
+    offsets = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
+    month = first[record] + offsets.astype("timedelta64[M]")
+    month_start = month.astype("datetime64[D]")
+    month_end = (month + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    piece_start = np.maximum(start[record], month_start)
+    piece_end = np.minimum(end[record], month_end)
+    days = (end - start).astype(np.int64) + 1
+    share = ((piece_end - piece_start).astype(np.int64) + 1) / days[record]
+    return MonthPieces(record, month, piece_start, piece_end, share)
+
+
+def record_days(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Number of days each record covers (inclusive)."""
+    return (end.astype("datetime64[D]") - start.astype("datetime64[D]")).astype(np.int64) + 1
+
+
+def quarter_label(month: np.datetime64) -> str:
+    """``2026-Q3`` for any month of that quarter."""
+    year = int(str(month)[:4])
+    m = int(str(month)[5:7])
+    return f"{year}-Q{(m - 1) // 3 + 1}"
