@@ -597,6 +597,25 @@ LIFETIME = Param(
         "5 y (LLMCarbon), 6 y (BLOOM)",
     ),
 )
+SERVER_SHARE = Param(
+    "embodied_server_per_accelerator_kgco2e",
+    712.5,
+    312.5,
+    712.5,
+    "kgCO2e per accelerator",
+    "the server around each accelerator (chassis, CPUs, memory, storage), amortised with it",
+    "EcoLogits methodology via Boavizta (8x H100 server without GPUs, 5,700 kg); "
+    "Luccioni et al. 2023 (BLOOM; HPE Apollo server without GPUs, 2,500 kg)",
+    "2023; 2025",
+    CITED,
+    "Per accelerator slot of an 8-accelerator server: 5,700 kg / 8 (central and high), "
+    "2,500 kg / 8 (low). Range: spread of published values. BLOOM's figure is read in "
+    "secondary sources citing the paper; secondary source; verify.",
+    (
+        "8xH100 server without GPUs 5,700 kg (EcoLogits via Boavizta) [V]",
+        "HPE Apollo server without GPUs 2,500 kg",
+    ),
+)
 LB_TO_KG = float(GRAMS_PER_LB) / 1000
 GREEN_ALGORITHMS = "Green Algorithms (Lannelongue, Grealey, Inouye 2021)"
 GA_NOTE = f"Year: the Green Algorithms paper; the methodology notes give none. {FIXED}"
@@ -646,6 +665,7 @@ def parameter_list(shared: Path) -> list[Param]:
         _utilisation_inference(shared),
         _host_overhead(shared),
         LIFETIME,
+        SERVER_SHARE,
         *equivalences,
     ]
 

@@ -1,0 +1,795 @@
+"""Energy and embodied emissions of every activity record, vectorised with numpy.
+
+An *activity line* is one training run, one usage record, an always-on deployment with
+no usage records, or a purchase of hardware (capital-goods convention). For each line the
+engine computes, in kWh: the accelerators' energy, the IT energy (accelerators plus host)
+and the facility energy (IT x PUE); in kgCO2e the embodied emissions of the hardware; the
+method tier; and which shared assumptions it used (for the uncertainty analysis and the
+explanation). Grid factors come later, per month (``core.emissions``).
+
+Formulas (methodology notes, ``resources/reference/SOURCES.md``):
+
+* training, activity based: kWh_IT = device-hours x W / 1000 x (1 + host overhead); W is
+  the measured average power, else TDP x training utilisation (Patterson et al. 2021);
+* measured energy: device boundary x (1 + host) x PUE; IT boundary x PUE; facility as is.
+  CodeCarbon energy is IT energy and already includes its own PUE setting only when the
+  user says so (boundary "facility");
+* usage: measured kWh; else device-hours x TDP x inference utilisation; else requests x
+  energy per request (Power Hungry Processing per task, or ML.ENERGY per request for chat
+  and code); else output tokens x energy per token (EcoLogits: Wh = a e^(b B) P + c, P in
+  billions of active parameters, batch B = 64);
+* embodied, amortised: device-hours x (accelerator + server share kgCO2e) / lifetime hours;
+  capital goods: the whole hardware in the quarter it was bought (self-hosted deployments).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core import factors, schema
+from core.activity import Activity
+
+HOURS_PER_YEAR = 8760.0
+TIERS = ("measured", "activity-based", "token-based", "default")
+KINDS = ("training", "inference", "api", "embodied")
+MEASURED, ACTIVITY, TOKEN, DEFAULT = range(4)
+TRAINING, INFERENCE, API, EMBODIED = range(4)
+
+#: shared assumptions a line may depend on (bit positions in ``Lines.shared``)
+SHARED = (
+    "utilisation_training",
+    "utilisation_inference",
+    "host_overhead_ratio",
+    "pue_default",
+    "embodied_lifetime_years",
+    "embodied_server_per_accelerator_kgco2e",
+)
+U_TRAIN, U_INF, HOST, PUE_DEF, LIFETIME, SERVER = (1 << i for i in range(len(SHARED)))
+
+_PROVIDER_PARAM = {
+    "aws": "aws",
+    "amazon web services": "aws",
+    "microsoft azure": "azure",
+    "azure": "azure",
+    "google cloud": "gcp",
+    "openai": "openai",
+    "google": "google-api",
+}
+#: model task -> Power Hungry Processing task (kWh per 1,000 inferences)
+_PHP_TASK = {
+    "classification": "php:text-classification",
+    "question-answering": "php:extractive-qa",
+    "text-generation": "php:text-generation",
+    "summarisation": "php:summarisation",
+    "image-classification": "php:image-classification",
+    "object-detection": "php:object-detection",
+    "image-generation": "php:image-generation",
+    "embedding": "php:masked-lm",
+}
+_CHAT_TASKS = ("chat", "code")
+#: ML.ENERGY dense buckets (billions of parameters) for chat energy per request/token ranges
+_MLE_BUCKETS = (
+    (8, "dense-8b"),
+    (13, "dense-12b-14b"),
+    (30, "dense-27b-32b"),
+    (70, "dense-70b"),
+    (405, "dense-405b"),
+)
+#: model size assumed when a model's parameter count is unknown (closed API models)
+UNKNOWN_PARAMS_B = 70.0
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Reference data the engine uses: grid factors, parameters, inference energy."""
+
+    grid: factors.GridFactors
+    params: dict[str, factors.Factor]
+    inference: dict[str, dict[str, Any]]
+
+    def param(self, name: str) -> factors.Factor:
+        return self.params[name]
+
+
+_ASSUMPTIONS: Assumptions | None = None
+
+
+def load_assumptions() -> Assumptions:
+    """The shipped reference data, read once per process."""
+    global _ASSUMPTIONS
+    if _ASSUMPTIONS is None:
+        rows = {row["key"]: row for row in factors.load_inference_energy()}
+        _ASSUMPTIONS = Assumptions(factors.load_grid_factors(), factors.load_parameters(), rows)
+    return _ASSUMPTIONS
+
+
+@dataclass
+class SiteTable:
+    """Per-site values the engine needs, indexed like ``Activity.sites`` (plus one row
+    at the end for "no site": world average grid, industry-average PUE)."""
+
+    pue: np.ndarray
+    pue_range: np.ndarray  # (n, 2) relative low/high
+    pue_source: list[str]
+    wue: np.ndarray
+    zone: list[str]
+    country: list[str | None]
+    own_factor: np.ndarray  # g/kWh, NaN when none
+    scope2: np.ndarray  # bool: own or colocation (Scope 2), else Scope 3 cat. 1
+    names: list[str]
+
+
+def site_table(activity: Activity, a: Assumptions) -> SiteTable:
+    rows = [*activity.site_rows, {"id": -1, "name": "(no site)", "kind": "own"}]
+    n = len(rows)
+    pue, wue, own = np.empty(n), np.full(n, np.nan), np.full(n, np.nan)
+    pue_range, pue_source = np.ones((n, 2)), []
+    zones, countries, scope2 = [], [], np.zeros(n, dtype=bool)
+    average = a.param("pue_industry_average")
+    for i, s in enumerate(rows):
+        provider = _PROVIDER_PARAM.get((s.get("provider") or "").strip().lower())
+        if s.get("pue") is not None:
+            pue[i] = s["pue"]
+            pue_range[i] = (0.98, 1.02)  # a stated PUE: +-2 % (judgement)
+            pue_source.append(f"site '{s['name']}'")
+        else:
+            default = a.params.get(f"pue:{provider}", average) if provider else average
+            pue[i] = default.value
+            pue_range[i] = (default.low / default.value, default.high / default.value)
+            pue_source.append(default.source)
+        if s.get("wue") is not None:
+            wue[i] = s["wue"]
+        elif provider and f"wue:{provider}" in a.params:
+            wue[i] = a.params[f"wue:{provider}"].value
+        if s.get("grid_factor_g_per_kwh") is not None:
+            own[i] = s["grid_factor_g_per_kwh"]
+        zone, country = factors.zone_for_site(
+            s.get("kind"),
+            s.get("provider"),
+            s.get("region_code"),
+            s.get("country"),
+            s.get("grid_region"),
+        )
+        zones.append(zone)
+        countries.append(country)
+        scope2[i] = s.get("kind") in ("own", "colocation")
+    return SiteTable(
+        pue,
+        pue_range,
+        pue_source,
+        wue,
+        zones,
+        countries,
+        own,
+        scope2,
+        [str(r["name"]) for r in rows],
+    )
+
+
+@dataclass
+class Lines:
+    """One row per activity line; every array has the same length.
+
+    Energies in kWh, embodied in kgCO2e, days as ``datetime64[D]`` (NaT when undated).
+    ``rel_low``/``rel_high`` bound the line's own (independent) uncertainty as a factor
+    of its central value; ``shared`` has a bit per shared assumption it used (``SHARED``).
+    """
+
+    entry_table: np.ndarray  # index into ENTRY_TABLES
+    entry_id: np.ndarray
+    kind: np.ndarray  # TRAINING, INFERENCE, API, EMBODIED
+    tier: np.ndarray
+    site: np.ndarray  # index into SiteTable
+    hardware: np.ndarray  # index into the hardware table (last: none)
+    start: np.ndarray
+    end: np.ndarray
+    device_hours: np.ndarray
+    device_kwh: np.ndarray
+    it_kwh: np.ndarray
+    facility_kwh: np.ndarray
+    embodied_kg: np.ndarray
+    rel_low: np.ndarray
+    rel_high: np.ndarray
+    shared: np.ndarray
+    source_row: np.ndarray  # training run or usage id (0 for derived lines)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+ENTRY_TABLES = ("training_runs", "deployments")
+_INT_COLUMNS = (
+    "entry_table",
+    "entry_id",
+    "kind",
+    "tier",
+    "site",
+    "hardware",
+    "shared",
+    "source_row",
+)
+_DAY_COLUMNS = ("start", "end")
+
+Notes = dict[tuple[int, int], list[str]]
+
+
+class _Builder:
+    """Collects lines group by group, then concatenates them into :class:`Lines`."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, **cols: Any) -> None:
+        n = len(cols["entry_id"])
+        if n:
+            self.parts.append(
+                {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in cols.items()}
+            )
+
+    def build(self) -> Lines:
+        names = list(Lines.__dataclass_fields__)
+        if not self.parts:
+            empty: dict[str, np.ndarray] = {}
+            for k in names:
+                dtype = (
+                    np.int64
+                    if k in _INT_COLUMNS
+                    else "datetime64[D]"
+                    if k in _DAY_COLUMNS
+                    else np.float64
+                )
+                empty[k] = np.empty(0, dtype=dtype)
+            return Lines(**empty)
+        return Lines(**{k: np.concatenate([p[k] for p in self.parts]) for k in names})
+
+
+@dataclass
+class HardwareTable:
+    """Per-hardware values, indexed like ``Activity.hardware`` plus a last "none" row."""
+
+    tdp: np.ndarray
+    embodied: np.ndarray
+    lifetime: np.ndarray
+    accelerator: np.ndarray
+    names: list[str]
+
+
+def hardware_table(activity: Activity) -> HardwareTable:
+    rows = [*activity.hardware_rows, {"name": "(no hardware)", "kind": None}]
+
+    def col(key: str) -> np.ndarray:
+        return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows])
+
+    return HardwareTable(
+        col("tdp_w"),
+        col("embodied_kgco2e"),
+        col("lifetime_years"),
+        np.array([r.get("kind") == "accelerator" for r in rows]),
+        [str(r["name"]) for r in rows],
+    )
+
+
+def build_lines(
+    activity: Activity,
+    a: Assumptions,
+    sites: SiteTable,
+    hw: HardwareTable,
+    convention: str = "amortised",
+) -> tuple[Lines, Notes]:
+    """Every activity line of the inventory, and plain-English notes per entry."""
+    notes: Notes = {}
+    b = _Builder()
+    _training_lines(activity, a, sites, hw, b, notes)
+    _usage_lines(activity, a, sites, hw, b, notes)
+    _always_on_lines(activity, a, sites, hw, b, notes)
+    operational = b.build()
+    e = _Builder()
+    _embodied_lines(activity, a, sites, hw, operational, e, notes, convention)
+    embodied = e.build()
+    names = list(Lines.__dataclass_fields__)
+    lines = Lines(
+        **{k: np.concatenate([getattr(operational, k), getattr(embodied, k)]) for k in names}
+    )
+    return lines, notes
+
+
+def _note(notes: Notes, table: int, ids: np.ndarray, mask: np.ndarray, text: str) -> None:
+    for i in np.unique(np.asarray(ids)[np.asarray(mask, dtype=bool)]).tolist():
+        bucket = notes.setdefault((table, int(i)), [])
+        if text not in bucket:
+            bucket.append(text)
+
+
+def _index(table: Any, ids: np.ndarray, none_row: int) -> np.ndarray:
+    idx = table.index_of(ids)
+    return np.where(idx < 0, none_row, idx)
+
+
+def _stated_pue(sites: SiteTable) -> np.ndarray:
+    return np.array([s.startswith("site '") for s in sites.pue_source])
+
+
+def _nan_to(x: np.ndarray, value: float) -> np.ndarray:
+    return np.where(np.isnan(x), value, x)
+
+
+def _boundary_energy(
+    energy: np.ndarray, boundary: np.ndarray, pue: np.ndarray, host: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """IT and facility kWh of measured energy by boundary (0 device, 1 IT, 2 facility;
+    -1 unknown is taken as IT, the boundary of CodeCarbon and of server meters)."""
+    it = np.where(boundary == 0, energy * (1 + host), np.where(boundary == 2, energy / pue, energy))
+    facility = np.where(boundary == 2, energy, it * pue)
+    return it, facility
+
+
+def token_wh(params_b: np.ndarray | float, a: Assumptions) -> np.ndarray:
+    """EcoLogits GPU energy per output token (Wh) for ``params_b`` billion active params."""
+    c = {k: float(a.inference[f"ecologits:{k}"]["central"]) for k in ("a", "b", "c", "batch")}
+    return c["a"] * math.exp(c["b"] * c["batch"]) * np.asarray(params_b, dtype=float) + c["c"]
+
+
+def _bucket(params_b: float) -> str:
+    return min(_MLE_BUCKETS, key=lambda bk: abs(math.log(bk[0] / max(params_b, 0.1))))[1]
+
+
+def mle_range(params_b: np.ndarray, metric: str, a: Assumptions) -> tuple[np.ndarray, ...]:
+    """ML.ENERGY H100 chat figures per line by nearest dense size bucket: (central in J,
+    low/central, high/central) for ``metric`` ``token`` (J/token) or ``request``."""
+    cache: dict[str, tuple[float, float, float]] = {}
+    out = np.empty((3, len(params_b)))
+    for i, p in enumerate(np.asarray(params_b, dtype=float)):
+        key = _bucket(p)
+        if key not in cache:
+            row = a.inference[f"mlenergy:chat:h100:{key}:{metric}"]
+            c = float(row["central"])
+            cache[key] = (c, float(row["low"]) / c, float(row["high"]) / c)
+        out[:, i] = cache[key]
+    return out[0], out[1], out[2]
+
+
+def _training_lines(
+    activity: Activity,
+    a: Assumptions,
+    sites: SiteTable,
+    hw: HardwareTable,
+    b: _Builder,
+    notes: Notes,
+) -> None:
+    r = activity.training_runs
+    if not len(r):
+        return
+    ids = r.ids
+    site = _index(activity.sites, r["site_id"], len(sites.names) - 1)
+    h = _index(activity.hardware, r["hardware_id"], len(hw.names) - 1)
+    pue = sites.pue[site]
+    host = a.param("host_overhead_ratio").value
+    util = a.param("utilisation_training").value
+    start, end = r["start_date"], r["end_date"]
+    dated = ~np.isnat(start) & ~np.isnat(end)
+    days = np.where(dated, (end - start).astype(np.int64) + 1, 0)
+    devices = r["device_count"]
+    dev_hours = r["device_hours"].copy()
+    from_wall = np.isnan(dev_hours) & ~np.isnan(r["wall_hours"]) & ~np.isnan(devices)
+    dev_hours[from_wall] = (devices * r["wall_hours"])[from_wall]
+    from_dates = np.isnan(dev_hours) & dated & ~np.isnan(devices)
+    dev_hours[from_dates] = (devices * days * 24.0)[from_dates]
+    power_given = ~np.isnan(r["avg_power_w"])
+    power = np.where(power_given, r["avg_power_w"], hw.tdp[h] * util)
+    measured = ~np.isnan(r["energy_kwh"])
+    boundary = r["energy_boundary"]
+    m_it, m_fac = _boundary_energy(_nan_to(r["energy_kwh"], 0.0), boundary, pue, host)
+    device = dev_hours * power / 1000.0
+    act_ok = ~measured & ~np.isnan(device)
+    it = np.where(measured, m_it, np.where(act_ok, _nan_to(device, 0.0) * (1 + host), 0.0))
+    shared = (
+        np.where((measured & (boundary == 0)) | act_ok, HOST, 0)
+        | np.where(act_ok & ~power_given, U_TRAIN, 0)
+        | np.where(~_stated_pue(sites)[site] & (~measured | (boundary != 2)), PUE_DEF, 0)
+    )
+    _note(
+        notes,
+        0,
+        ids,
+        ~measured & ~act_ok,
+        "no measured energy and no device-hours with a power or TDP: not estimated",
+    )
+    _note(notes, 0, ids, ~dated, "no start and end dates: counted only in all-time totals")
+    _note(
+        notes,
+        0,
+        ids,
+        measured & (boundary < 0),
+        "measured energy without a boundary: taken as IT energy",
+    )
+    _note(
+        notes,
+        0,
+        ids,
+        act_ok & ~power_given,
+        "power per device: hardware TDP x average training utilisation (default)",
+    )
+    _note(
+        notes,
+        0,
+        ids,
+        site == len(sites.names) - 1,
+        "no site: world-average grid factor and industry-average PUE",
+    )
+    b.add(
+        entry_table=0,
+        entry_id=ids,
+        kind=TRAINING,
+        tier=np.where(measured, MEASURED, ACTIVITY),
+        site=site,
+        hardware=h,
+        start=start,
+        end=end,
+        device_hours=dev_hours,
+        device_kwh=np.where(measured, np.where(boundary == 0, r["energy_kwh"], np.nan), device),
+        it_kwh=it,
+        facility_kwh=np.where(measured, m_fac, it * pue),
+        embodied_kg=0.0,
+        rel_low=np.where(measured, 0.95, 0.9),
+        rel_high=np.where(measured, 1.05, 1.1),
+        shared=shared,
+        source_row=ids,
+    )
+
+
+def _model_columns(activity: Activity, model_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(active parameters in billions or NaN, task code or -1) per model id."""
+    m = activity.models
+    idx = m.index_of(model_ids)
+    ok = idx >= 0
+    active = np.full(len(model_ids), np.nan)
+    task = np.full(len(model_ids), -1)
+    if len(m):
+        params = np.where(np.isnan(m["params_active_b"]), m["params_total_b"], m["params_active_b"])
+        active[ok] = params[idx[ok]]
+        task[ok] = m["task"][idx[ok]]
+    return active, task
+
+
+def _usage_lines(
+    activity: Activity,
+    a: Assumptions,
+    sites: SiteTable,
+    hw: HardwareTable,
+    b: _Builder,
+    notes: Notes,
+) -> None:
+    u, d = activity.usage, activity.deployments
+    if not len(u):
+        return
+    di = d.index_of(u["deployment_id"])
+    dep_ids = u["deployment_id"]
+    site = _index(activity.sites, d["site_id"][di], len(sites.names) - 1)
+    h = _index(activity.hardware, d["hardware_id"][di], len(hw.names) - 1)
+    dep_kind = d["kind"][di]  # 0 self-hosted, 1 cloud, 2 api
+    params_b, task = _model_columns(activity, d["model_id"][di])
+    pue = sites.pue[site]
+    host = a.param("host_overhead_ratio").value
+    util = a.param("utilisation_inference").value
+    api = dep_kind == 2
+    tasks = [v for v, _ in schema.MODELS.field("task").choices]
+
+    measured = ~np.isnan(u["energy_kwh"])
+    m_it, m_fac = _boundary_energy(_nan_to(u["energy_kwh"], 0.0), u["energy_boundary"], pue, host)
+    dev = ~measured & ~api & ~np.isnan(u["device_hours"]) & ~np.isnan(hw.tdp[h])
+    dev_kwh = u["device_hours"] * hw.tdp[h] * util / 1000.0
+
+    # requests x energy per request: Power Hungry Processing by task (IT energy of a node),
+    # or ML.ENERGY chat per request (GPU only) for chat and code models
+    php = np.full(len(u), np.nan)
+    php_lo, php_hi = np.ones(len(u)), np.ones(len(u))
+    for code, name in enumerate(tasks):
+        key = _PHP_TASK.get(name)
+        if key and key in a.inference:
+            row = a.inference[key]
+            c = float(row["central"])
+            sel = task == code
+            php[sel] = c / 1000.0  # kWh per inference
+            php_lo[sel] = float(row["low"] or c) / c
+            php_hi[sel] = float(row["high"] or c) / c
+    chat = np.isin(task, [tasks.index(t) for t in _CHAT_TASKS])
+    known = ~np.isnan(params_b)
+    size = np.where(known, params_b, UNKNOWN_PARAMS_B)
+    req_j, req_lo, req_hi = mle_range(size, "request", a)
+    has_req = ~np.isnan(u["requests"])
+    has_tok = ~np.isnan(u["output_tokens"])
+    # API usage prefers tokens; own deployments follow measured > hours > requests > tokens
+    by_tokens = ~measured & ~dev & has_tok & (api | ~has_req | (np.isnan(php) & ~chat))
+    by_req = ~measured & ~dev & ~by_tokens & has_req & (~np.isnan(php) | chat)
+    req_kwh = np.where(
+        ~np.isnan(php), u["requests"] * php, u["requests"] * req_j / 3.6e6
+    )  # J -> kWh
+    tok_kwh = u["output_tokens"] * token_wh(size, a) / 1000.0
+    _, tok_lo, tok_hi = mle_range(size, "token", a)
+    if not known.all():  # unknown size: from the 8B to the 405B bucket
+        lo_r = token_wh(8.0, a) / token_wh(UNKNOWN_PARAMS_B, a)
+        hi_r = token_wh(405.0, a) / token_wh(UNKNOWN_PARAMS_B, a)
+        tok_lo = np.where(known, tok_lo, tok_lo * lo_r)
+        tok_hi = np.where(known, tok_hi, tok_hi * hi_r)
+        req_lo = np.where(known, req_lo, req_lo * lo_r)
+        req_hi = np.where(known, req_hi, req_hi * hi_r)
+
+    device = np.select(
+        [dev, by_req & np.isnan(php), by_tokens], [dev_kwh, req_kwh, tok_kwh], default=np.nan
+    )
+    it_est = np.select(
+        [dev, by_req & ~np.isnan(php)],
+        [dev_kwh * (1 + host), req_kwh],
+        default=_nan_to(device, 0.0) * (1 + host),
+    )
+    it = np.where(measured, m_it, it_est)
+    facility = np.where(measured, m_fac, it * pue)
+    estimated = measured | dev | by_req | by_tokens
+    it = np.where(estimated, it, 0.0)
+    facility = np.where(estimated, facility, 0.0)
+    tier = np.select(
+        [measured, dev, ~known & (by_req | by_tokens)], [MEASURED, ACTIVITY, DEFAULT], default=TOKEN
+    )
+    rel_low = np.select(
+        [measured, dev, by_req & ~np.isnan(php), by_req, by_tokens],
+        [0.95, 0.9, php_lo, req_lo, tok_lo],
+        default=1.0,
+    )
+    rel_high = np.select(
+        [measured, dev, by_req & ~np.isnan(php), by_req, by_tokens],
+        [1.05, 1.1, php_hi, req_hi, tok_hi],
+        default=1.0,
+    )
+    uses_host = (measured & (u["energy_boundary"] == 0)) | dev | by_tokens | (by_req & chat)
+    shared = (
+        np.where(uses_host, HOST, 0)
+        | np.where(dev, U_INF, 0)
+        | np.where(~_stated_pue(sites)[site] & estimated, PUE_DEF, 0)
+    )
+    # device-hours implied by estimated energy, for embodied amortisation
+    implied = _nan_to(device, 0.0) * 1000.0 / (hw.tdp[h] * util)
+    dev_hours = np.where(dev, u["device_hours"], np.where(api, np.nan, implied))
+
+    _note(
+        notes,
+        1,
+        dep_ids,
+        ~estimated,
+        "usage records with no measured energy, device-hours, requests or tokens: not estimated",
+    )
+    _note(
+        notes,
+        1,
+        dep_ids,
+        ~known & (by_req | by_tokens),
+        f"model size unknown: assumed {UNKNOWN_PARAMS_B:g} billion active parameters, "
+        "range from 8 to 405 billion",
+    )
+    _note(
+        notes,
+        1,
+        dep_ids,
+        by_tokens,
+        "energy per output token: EcoLogits formula (input tokens are not counted)",
+    )
+    _note(
+        notes,
+        1,
+        dep_ids,
+        by_req & ~np.isnan(php),
+        "energy per request: Power Hungry Processing mean for the model's task",
+    )
+    _note(
+        notes,
+        1,
+        dep_ids,
+        by_req & np.isnan(php) & chat,
+        "energy per request: ML.ENERGY chat measurement for the model's size",
+    )
+    _note(
+        notes,
+        1,
+        dep_ids,
+        api,
+        "API usage: the provider's hardware embodied emissions are not included (not published)",
+    )
+    b.add(
+        entry_table=1,
+        entry_id=dep_ids,
+        kind=np.where(api, API, INFERENCE),
+        tier=tier,
+        site=site,
+        hardware=h,
+        start=u["period_start"],
+        end=u["period_end"],
+        device_hours=dev_hours,
+        device_kwh=np.where(measured, np.nan, device),
+        it_kwh=it,
+        facility_kwh=facility,
+        embodied_kg=0.0,
+        rel_low=rel_low,
+        rel_high=rel_high,
+        shared=shared,
+        source_row=u.ids,
+    )
+
+
+def _always_on_lines(
+    activity: Activity,
+    a: Assumptions,
+    sites: SiteTable,
+    hw: HardwareTable,
+    b: _Builder,
+    notes: Notes,
+) -> None:
+    """Self-hosted and cloud deployments with devices and dates but no usage records run
+    all the time at the default inference utilisation (tier "default")."""
+    d = activity.deployments
+    if not len(d):
+        return
+    has_usage = (
+        np.isin(d.ids, activity.usage["deployment_id"])
+        if len(activity.usage)
+        else (np.zeros(len(d), dtype=bool))
+    )
+    h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)
+    start, end = d["start_date"], d["end_date"]
+    ok = (
+        ~has_usage
+        & (d["kind"] != 2)
+        & ~np.isnat(start)
+        & ~np.isnat(end)
+        & ~np.isnan(d["device_count"])
+        & ~np.isnan(hw.tdp[h])
+    )
+    if not ok.any():
+        return
+    site = _index(activity.sites, d["site_id"], len(sites.names) - 1)
+    days = (end - start).astype(np.int64) + 1
+    dev_hours = d["device_count"] * days * 24.0
+    util = a.param("utilisation_inference").value
+    host = a.param("host_overhead_ratio").value
+    device = dev_hours * hw.tdp[h] * util / 1000.0
+    it = device * (1 + host)
+    _note(
+        notes,
+        1,
+        d.ids,
+        ok,
+        "no usage records: assumed running all the time between its "
+        "dates at the average inference utilisation",
+    )
+    sel = np.flatnonzero(ok)
+    b.add(
+        entry_table=1,
+        entry_id=d.ids[sel],
+        kind=INFERENCE,
+        tier=DEFAULT,
+        site=site[sel],
+        hardware=h[sel],
+        start=start[sel],
+        end=end[sel],
+        device_hours=dev_hours[sel],
+        device_kwh=device[sel],
+        it_kwh=it[sel],
+        facility_kwh=(it * sites.pue[site])[sel],
+        embodied_kg=0.0,
+        rel_low=0.9,
+        rel_high=1.1,
+        shared=(U_INF | HOST | np.where(~_stated_pue(sites)[site], PUE_DEF, 0))[sel],
+        source_row=0,
+    )
+
+
+def _embodied_lines(
+    activity: Activity,
+    a: Assumptions,
+    sites: SiteTable,
+    hw: HardwareTable,
+    ops: Lines,
+    b: _Builder,
+    notes: Notes,
+    convention: str,
+) -> None:
+    """Embodied emissions: amortised by device-hours, or (capital goods) the whole hardware
+    of self-hosted deployments in the quarter they started."""
+    server = a.param("embodied_server_per_accelerator_kgco2e").value
+    lifetime = a.param("embodied_lifetime_years").value
+    per_device = _nan_to(hw.embodied, 0.0) + np.where(hw.accelerator, server, 0.0)
+    life_h = _nan_to(hw.lifetime, lifetime) * HOURS_PER_YEAR
+    shared_life = np.where(np.isnan(hw.lifetime), LIFETIME, 0)
+    scope2 = sites.scope2[ops.site]
+    capital = convention == "capital-goods"
+    # Amortised lines: everything with device-hours, except own hardware under the
+    # capital-goods convention (counted at purchase instead).
+    amortise = ~np.isnan(ops.device_hours) & (ops.hardware < len(hw.names) - 1)
+    if capital:
+        amortise &= ~scope2
+    kg = _nan_to(ops.device_hours, 0.0) * per_device[ops.hardware] / life_h[ops.hardware]
+    sel = np.flatnonzero(amortise & (kg > 0))
+    missing = amortise & np.isnan(hw.embodied[ops.hardware])
+    for t in (0, 1):
+        m = missing & (ops.entry_table == t)
+        _note(
+            notes,
+            t,
+            ops.entry_id,
+            m,
+            "no embodied figure for this hardware: only the server share is counted",
+        )
+    b.add(
+        entry_table=ops.entry_table[sel],
+        entry_id=ops.entry_id[sel],
+        kind=EMBODIED,
+        tier=ops.tier[sel],
+        site=ops.site[sel],
+        hardware=ops.hardware[sel],
+        start=ops.start[sel],
+        end=ops.end[sel],
+        device_hours=ops.device_hours[sel],
+        device_kwh=0.0,
+        it_kwh=0.0,
+        facility_kwh=0.0,
+        embodied_kg=kg[sel],
+        rel_low=0.7,
+        rel_high=1.3,  # embodied figures: +-30 % (judgement; LCA spreads)
+        shared=(SERVER | shared_life[ops.hardware])[sel],
+        source_row=ops.source_row[sel],
+    )
+    if capital:
+        _capital_goods(activity, sites, hw, per_device, b, notes)
+
+
+def _capital_goods(
+    activity: Activity,
+    sites: SiteTable,
+    hw: HardwareTable,
+    per_device: np.ndarray,
+    b: _Builder,
+    notes: Notes,
+) -> None:
+    d = activity.deployments
+    if not len(d):
+        return
+    site = _index(activity.sites, d["site_id"], len(sites.names) - 1)
+    h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)
+    own = (
+        sites.scope2[site]
+        & (d["kind"] == 0)
+        & ~np.isnat(d["start_date"])
+        & ~np.isnan(d["device_count"])
+        & (h < len(hw.names) - 1)
+    )
+    sel = np.flatnonzero(own)
+    kg = d["device_count"] * per_device[h]
+    _note(
+        notes,
+        1,
+        d.ids,
+        own,
+        "capital goods: the hardware's embodied emissions are "
+        "counted in full when the deployment started",
+    )
+    b.add(
+        entry_table=1,
+        entry_id=d.ids[sel],
+        kind=EMBODIED,
+        tier=ACTIVITY,
+        site=site[sel],
+        hardware=h[sel],
+        start=d["start_date"][sel],
+        end=d["start_date"][sel],
+        device_hours=np.nan,
+        device_kwh=0.0,
+        it_kwh=0.0,
+        facility_kwh=0.0,
+        embodied_kg=kg[sel],
+        rel_low=0.7,
+        rel_high=1.3,
+        shared=SERVER,
+        source_row=0,
+    )
