@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
-from core.errors import InventoryExistsError, InventoryOpenError, LedgerError, ValidationError
+from core.errors import (
+    InventoryExistsError,
+    InventoryOpenError,
+    LedgerError,
+    PeriodError,
+    RecordNotFoundError,
+    ValidationError,
+)
 from core.formatting import format_cell
 from core.inventory import Inventory
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("new", "demo", "list")
+COMMANDS = ("new", "demo", "list", "estimate", "explain")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +67,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: table)",
     )
     p.add_argument("--search", default="", help="only rows whose text columns contain this")
+
+    period_help = "2026-Q3, 2026, 2026-05 or 2026-01-01..2026-03-31 (default: all time)"
+    p = sub.add_parser("estimate", help="energy, emissions (location and market), water, range")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file to read")
+    p.add_argument("--period", help=period_help)
+    p.add_argument(
+        "--by",
+        choices=("entry", "model", "phase", "scope", "site", "quarter"),
+        default="entry",
+        help="one row per ... (default: entry)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help="Monte Carlo samples for the P5-P95 range (default: 1000; 0: none)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    p = sub.add_parser("explain", help="how one entry's figures were reached, with sources")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file to read")
+    p.add_argument("entry", metavar="ENTRY_ID", help="training_runs:ID or deployments:ID")
+    p.add_argument("--period", help=period_help)
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     return parser
 
 
@@ -99,6 +138,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         elif args.command == "list":
             with Inventory.open(args.inventory) as inv:
                 _list(inv, args.table, args.format, args.search, out)
+        elif args.command in ("estimate", "explain"):
+            if getattr(args, "samples", 0) < 0:
+                raise ValidationError("--samples must be 0 or more.")
+            from core import report_cli  # deferred: loads numpy and the reference data
+
+            with Inventory.open(args.inventory) as inv:
+                report_cli.run(inv, args, out)
+    except (PeriodError, RecordNotFoundError) as exc:  # a wrong --period or ENTRY_ID
+        print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ValidationError as exc:
         print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
         return EXIT_INVALID

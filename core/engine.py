@@ -531,8 +531,9 @@ def _usage_lines(
     estimated = measured | dev | by_req | by_tokens
     it = np.where(estimated, it, 0.0)
     facility = np.where(estimated, facility, 0.0)
+    needs_size = by_tokens | (by_req & np.isnan(php))  # per-request PHP needs no size
     tier = np.select(
-        [measured, dev, ~known & (by_req | by_tokens)], [MEASURED, ACTIVITY, DEFAULT], default=TOKEN
+        [measured, dev, ~known & needs_size], [MEASURED, ACTIVITY, DEFAULT], default=TOKEN
     )
     rel_low = np.select(
         [measured, dev, by_req & ~np.isnan(php), by_req, by_tokens],
@@ -565,7 +566,7 @@ def _usage_lines(
         notes,
         1,
         dep_ids,
-        ~known & (by_req | by_tokens),
+        ~known & needs_size,
         f"model size unknown: assumed {UNKNOWN_PARAMS_B:g} billion active parameters, "
         "range from 8 to 405 billion",
     )

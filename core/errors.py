@@ -41,3 +41,7 @@ class InUseError(LedgerError):
 
 class RecordNotFoundError(LedgerError):
     """A record id that is not (or no longer) in the inventory."""
+
+
+class PeriodError(LedgerError):
+    """A reporting period that cannot be understood."""

@@ -27,6 +27,7 @@ from core import emissions, engine
 from core.inventory import Inventory
 from core.periods import Period, parse_period, quarter_label
 
+PHASE_NAMES = ("Training", "Inference (own and cloud)", "API usage", "Embodied hardware")
 GROUPINGS = ("entry", "model", "phase", "scope", "site", "quarter")
 SCOPES = ("Scope 2", "Scope 3 cat. 1", "Scope 3 cat. 2")
 FIELDS = (

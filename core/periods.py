@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import LedgerError
+from core.errors import PeriodError
 
-
-class PeriodError(LedgerError):
-    """A period that cannot be understood."""
+__all__ = ["MonthPieces", "Period", "PeriodError", "parse_period", "split_by_month"]
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,143 @@ def test_new_refuses_an_existing_file(tmp_path):
     assert result.returncode == 2
     assert "already exists" in result.stderr
     assert path.read_text() == "precious"
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.aicl"
+    assert run("demo", path).returncode == 0
+    return path
+
+
+def test_estimate_json_document(demo_path):
+    result = run(
+        "estimate",
+        demo_path,
+        "--period",
+        "2026-Q1",
+        "--by",
+        "entry",
+        "--format",
+        "json",
+        "--samples",
+        "200",
+        "--seed",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["period"] == {"label": "2026-Q1", "start": "2026-01-01", "end": "2026-03-31"}
+    fields = {
+        "energy_kwh",
+        "location_kgco2e",
+        "market_kgco2e",
+        "savings_kgco2e",
+        "water_l",
+        "low_kgco2e",
+        "high_kgco2e",
+    }
+    assert set(doc["totals"]) == fields
+    assert doc["rows"]
+    for row in doc["rows"]:
+        assert fields | {"id", "name", "kind", "scope", "method_tier"} <= set(row)
+        assert row["kind"] in ("training", "inference", "api", "embodied")
+        assert row["method_tier"] in ("measured", "activity-based", "token-based", "default")
+    for f in ("energy_kwh", "location_kgco2e", "market_kgco2e", "water_l"):
+        assert sum(r[f] for r in doc["rows"]) == pytest.approx(doc["totals"][f], rel=1e-9)
+    t = doc["totals"]
+    assert t["low_kgco2e"] <= t["location_kgco2e"] <= t["high_kgco2e"]
+    assert t["savings_kgco2e"] == pytest.approx(t["location_kgco2e"] - t["market_kgco2e"])
+    again = json.loads(
+        run(
+            "estimate",
+            demo_path,
+            "--period",
+            "2026-Q1",
+            "--format",
+            "json",
+            "--samples",
+            "200",
+            "--seed",
+            "3",
+        ).stdout
+    )
+    assert again["totals"] == doc["totals"]  # seeded: the same range every time
+
+
+def test_estimate_groupings_agree(demo_path):
+    totals = []
+    for by in ("entry", "model", "phase", "scope", "site", "quarter"):
+        doc = json.loads(
+            run(
+                "estimate",
+                demo_path,
+                "--period",
+                "2025",
+                "--by",
+                by,
+                "--format",
+                "json",
+                "--samples",
+                "0",
+            ).stdout
+        )
+        totals.append(doc["totals"]["location_kgco2e"])
+        assert sum(r["location_kgco2e"] for r in doc["rows"]) == pytest.approx(totals[-1])
+    assert max(totals) == pytest.approx(min(totals))
+    table = run("estimate", demo_path, "--period", "2025", "--by", "phase")
+    assert "Location (kgCO2e)" in table.stdout and "Total" in table.stdout
+
+
+def test_explain_shows_formula_sources_and_defaults(tmp_path):
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path) as inv:
+        model = inv.insert_logged("models", [{"name": "Llama"}], "t")[0]
+        hw = inv.ordered_ids("hardware", search="A100 SXM4")[0]
+        site = inv.insert_logged("sites", [{"name": "Lyon", "kind": "own", "country": "FR"}], "t")[
+            0
+        ]
+        run_id = inv.insert_logged(
+            "training_runs",
+            [
+                {
+                    "name": "ft",
+                    "model_id": model,
+                    "kind": "fine-tuning",
+                    "hardware_id": int(hw),
+                    "site_id": site,
+                    "device_hours": 800.0,
+                    "start_date": "2026-02-01",
+                    "end_date": "2026-02-03",
+                }
+            ],
+            "t",
+        )[0]
+    result = run("explain", path, f"training_runs:{run_id}", "--period", "2026-Q1")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "device-hours x" in text and "x PUE" in text
+    assert "800 device-hours x 200 W" in text  # 400 W TDP x 0.5 utilisation
+    assert "utilisation_training = 0.5" in text  # a default, with its source
+    assert "Patterson et al. 2021" in text
+    assert "pue_industry_average" in text or "PUE 1.56" in text
+    assert "FR 2023" in text and "used 2023" in text  # the grid fallback, said
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["estimate", "--period", "2026-Q9"], "is not a period"),
+        (["explain", "models:1"], "is not an entry"),
+        (["explain", "deployments:99999"], "no deployment with id 99999"),
+        (["estimate", "--samples", "-5"], "--samples"),
+    ],
+)
+def test_estimate_and_explain_refuse_bad_arguments(demo_path, args, message):
+    command, *rest = args
+    result = run(command, demo_path, *rest)
+    assert result.returncode in (1, 2)
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -299,7 +299,8 @@ def test_the_named_defaults_are_there(params):
         "wue:openai": (0.569, 0.15, 0.99),
         "pue:google-api": (1.09, 1.09, 1.20),
         "embodied_lifetime_years": (4, 3, 6),
-        "utilisation_training": (0.89, 0.63, 1.0),
+        # accelerator-only: system power / (1 + host overhead) / TDP (Patterson, Strubell)
+        "utilisation_training": (0.5, 0.4, 0.99),
         "host_overhead_ratio": (0.43, 0.43, 0.60),
     }
     for name, (central, low, high) in expected.items():
