@@ -58,6 +58,7 @@ class Activity:
     site_rows: list[dict[str, Any]]
     hardware_rows: list[dict[str, Any]]
     settings: dict[str, str]
+    overrides: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _expr(table: str, f: schema.FieldSpec) -> str:
@@ -113,10 +114,12 @@ def load(inv: Inventory) -> Activity:
         site_rows = _rows(conn, "sites")
         hardware_rows = _rows(conn, "hardware")
         settings = dict(conn.execute("SELECT key, value FROM meta"))
+        overrides = _rows(conn, "factor_overrides")
     return Activity(
         sourcing=sourcing,
         site_rows=site_rows,
         hardware_rows=hardware_rows,
         settings=settings,
+        overrides=overrides,
         **tables,
     )

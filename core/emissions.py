@@ -15,7 +15,7 @@ Units: energy kWh, factors g CO2e per kWh, emissions kg CO2e, water litres.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -130,6 +130,19 @@ def _grid(
     values, found = a.grid.lookup_many(
         [sites.zone[s] for s in u_site], u_year, [sites.country[s] for s in u_site]
     )
+    found = list(found)
+    for i, (s, y) in enumerate(zip(u_site.tolist(), u_year.tolist(), strict=True)):
+        override = a.grid_overrides.get((factors.normalise_zone(sites.zone[s]), int(y)))
+        if override is not None:
+            values[i] = override.value
+            found[i] = replace(
+                found[i],
+                value=override.value,
+                zone=sites.zone[s],
+                year=int(y),
+                factor=override,
+                fallback="",
+            )
     own = sites.own_factor[u_site]
     values = np.where(np.isnan(own), values, own)
     lookups: list[factors.GridLookup | None] = [
@@ -198,7 +211,9 @@ def _market(
             cover = eligible * float(inst["share_pct"]) / 100.0
         else:
             volume_kwh = float(inst.get("mwh") or 0.0) * 1000.0
-            cover = eligible * min(1.0, volume_kwh / eligible.sum())
+            total = float(eligible.sum())
+            # the volume covers what it can; never divide a large volume by a tiny total
+            cover = eligible if volume_kwh >= total else eligible * (volume_kwh / total)
         cover = np.minimum(cover, remaining)
         remaining -= cover
         market += cover * factor / 1000.0

@@ -25,7 +25,7 @@ Formulas (methodology notes, ``resources/reference/SOURCES.md``):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -85,14 +85,54 @@ UNKNOWN_PARAMS_B = 70.0
 
 @dataclass(frozen=True)
 class Assumptions:
-    """Reference data the engine uses: grid factors, parameters, inference energy."""
+    """Reference data the engine uses: grid factors, parameters, inference energy, and
+    the inventory's overrides of grid factors (``(zone, year) -> Factor``)."""
 
     grid: factors.GridFactors
     params: dict[str, factors.Factor]
     inference: dict[str, dict[str, Any]]
+    grid_overrides: dict[tuple[str, int], factors.Factor] = field(default_factory=dict)
 
     def param(self, name: str) -> factors.Factor:
         return self.params[name]
+
+    def with_overrides(self, rows: list[dict[str, Any]]) -> Assumptions:
+        """These assumptions with an inventory's ``factor_overrides`` rows applied.
+
+        A parameter override replaces the shipped value (its range defaults to the value
+        itself: a user's figure is taken as known); ``grid:ZONE:YEAR`` replaces that
+        zone's grid factor for that year. The reason and source travel with the value.
+        """
+        if not rows:
+            return self
+        params = dict(self.params)
+        grid: dict[tuple[str, int], factors.Factor] = dict(self.grid_overrides)
+        for row in rows:
+            value = float(row["value"])
+            low = value if row.get("low") is None else float(row["low"])
+            high = value if row.get("high") is None else float(row["high"])
+            source = f"override: {row['reason']}" + (
+                f" ({row['source']})" if row.get("source") else ""
+            )
+            key = str(row["key"])
+            if key.startswith("grid:"):
+                zone, _, year = key[len("grid:") :].rpartition(":")
+                grid[(factors.normalise_zone(zone), int(year))] = factors.Factor(
+                    value, low, high, "gCO2e/kWh", source, int(year), "", ""
+                )
+            elif key in params:
+                base = params[key]
+                params[key] = factors.Factor(
+                    value,
+                    low,
+                    high,
+                    base.unit,
+                    source,
+                    None,
+                    "",
+                    f"shipped value {base.value} ({base.source})",
+                )
+        return replace(self, params=params, grid_overrides=grid)
 
 
 _ASSUMPTIONS: Assumptions | None = None

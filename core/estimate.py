@@ -103,14 +103,15 @@ class Engine:
         today: dt.date | None = None,
     ):
         self.inv = inv
-        self.assumptions = assumptions or engine.load_assumptions()
+        self.shipped = assumptions or engine.load_assumptions()
+        self.assumptions = self.shipped
         self.today = today or dt.date.today()
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the inventory and recompute lines and month pieces."""
         self.activity = activity_mod.load(self.inv)
-        a = self.assumptions
+        a = self.assumptions = self.shipped.with_overrides(self.activity.overrides)
         self.sites = engine.site_table(self.activity, a)
         self.hardware = engine.hardware_table(self.activity)
         self.convention = self.activity.settings.get("embodied_convention", "amortised")

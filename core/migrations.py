@@ -208,7 +208,29 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "Initial inventory schema", _v1),)
+_V2 = """
+-- A user's own values for shipped reference factors; they win over the defaults.
+CREATE TABLE factor_overrides (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (length(trim(key)) > 0),
+    value REAL NOT NULL CHECK (value >= 0),
+    low REAL CHECK (low IS NULL OR (low >= 0 AND low <= value)),
+    high REAL CHECK (high IS NULL OR high >= value),
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    source TEXT
+);
+"""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_V2):
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "Initial inventory schema", _v1),
+    Migration(2, "User overrides of reference factors", _v2),
+)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -407,10 +407,73 @@ SOURCING = TableSpec(
     ),
 )
 
-#: Every user-facing table in navigation order.
+FACTOR_OVERRIDES = TableSpec(
+    name="factor_overrides",
+    label="Factor overrides",
+    singular="factor override",
+    title_sql="{t}.key",
+    unique=("key",),
+    copy_suffix_field=None,
+    default_sort="key",
+    fields=(
+        FieldSpec(
+            "key",
+            "Factor",
+            required=True,
+            help="A parameter name (e.g. pue_industry_average) or grid:ZONE:YEAR "
+            "(e.g. grid:FR:2026) for a grid factor in gCO2e/kWh",
+        ),
+        FieldSpec(
+            "value",
+            "Value",
+            "real",
+            required=True,
+            minimum=0,
+            maximum=1e7,
+            help="In the factor's own unit (see the Reference data page)",
+        ),
+        FieldSpec(
+            "low",
+            "Low",
+            "real",
+            minimum=0,
+            maximum=1e7,
+            help="Lower end of the plausible range (default: the value)",
+        ),
+        FieldSpec(
+            "high",
+            "High",
+            "real",
+            minimum=0,
+            maximum=1e7,
+            help="Upper end of the plausible range (default: the value)",
+        ),
+        FieldSpec(
+            "reason",
+            "Reason",
+            required=True,
+            help="Why this value replaces the shipped one (shown in reports)",
+        ),
+        FieldSpec("source", "Source", help="Publication or document the value comes from"),
+    ),
+)
+
+#: Every user-facing table, in navigation order.
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (MODELS, TRAINING_RUNS, DEPLOYMENTS, USAGE, SITES, HARDWARE, SOURCING)
+    t.name: t
+    for t in (
+        MODELS,
+        TRAINING_RUNS,
+        DEPLOYMENTS,
+        USAGE,
+        SITES,
+        HARDWARE,
+        SOURCING,
+        FACTOR_OVERRIDES,
+    )
 }
+#: Tables with a page of their own in the navigation (overrides live on Reference data).
+NAVIGATION_TABLES = tuple(t for t in TABLES if t != "factor_overrides")
 
 
 def table(name: str) -> TableSpec:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 from core import schema
@@ -122,6 +123,16 @@ def record_problems(table: str, values: dict[str, Any]) -> dict[str, str]:
         and not values.get("energy_boundary")
     ):
         problems.setdefault("energy_boundary", "say what the measured energy covers")
+    if table == "factor_overrides":
+        reason = override_key_problem(values.get("key"))
+        if reason:
+            problems.setdefault("key", reason)
+        value = values.get("value")
+        if value is not None:
+            if values.get("low") is not None and values["low"] > value:
+                problems.setdefault("low", "must not be above the value")
+            if values.get("high") is not None and values["high"] < value:
+                problems.setdefault("high", "must not be below the value")
     if table == "sourcing":
         if not values.get("site_id") and not values.get("grid_region"):
             problems.setdefault("grid_region", "give a site or a grid region")
@@ -133,6 +144,27 @@ def record_problems(table: str, values: dict[str, Any]) -> dict[str, str]:
         ):
             problems.setdefault("mwh", "give a volume in MWh or a share in %")
     return problems
+
+
+_GRID_KEY = re.compile(r"grid:([A-Za-z0-9:-]+):(\d{4})")
+
+
+def override_key_problem(key: str | None) -> str | None:
+    """Why ``key`` names no overridable factor, or ``None``.
+
+    Parameter names come from the shipped ``parameters.csv``; grid factors are written
+    ``grid:ZONE:YEAR``.
+    """
+    if not key:
+        return None
+    if _GRID_KEY.fullmatch(key):
+        return None
+    from core.factors import load_parameters  # deferred: reads the shipped table once
+
+    names = load_parameters()
+    if key in names:
+        return None
+    return "is not a parameter name or grid:ZONE:YEAR (see the Reference data page)"
 
 
 def normalise(table: str, values: dict[str, Any]) -> dict[str, Any]:

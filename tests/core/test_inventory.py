@@ -116,30 +116,32 @@ def test_missing_file_and_folder_are_refused_with_the_path(tmp_path):
 
 
 def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
-    """A file at version 1 meets an app that knows version 2: backup first, then step."""
+    """A file at the current version meets an app that knows one more: backup, then step."""
+    current = migrations.LATEST_VERSION
     path = tmp_path / "old.aicl"
     with Inventory.create(path) as inv:
         inv.insert_logged("models", [{"name": "Kept"}], "test")
 
-    def v2(conn):
+    def step(conn):
         conn.execute("ALTER TABLE models ADD COLUMN licence TEXT")
 
-    step = migrations.Migration(2, "test step", v2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, step))
-    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    new = migrations.Migration(current + 1, "test step", step)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, new))
+    monkeypatch.setattr(migrations, "LATEST_VERSION", current + 1)
     with Inventory.open(path) as inv:
-        assert inv.schema_version == 2
+        assert inv.schema_version == current + 1
         assert "licence" in inv.db["models"].columns_dict
         assert inv.get("models", 1)["name"] == "Kept"
-    backups = list(tmp_path.glob("old.schema1-backup-*.aicl"))
+    backups = list(tmp_path.glob(f"old.schema{current}-backup-*.aicl"))
     assert len(backups) == 1
     conn = sqlite3.connect(backups[0])
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == current
     assert conn.execute("SELECT name FROM models").fetchall() == [("Kept",)]
     conn.close()
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path, monkeypatch):
+    current = migrations.LATEST_VERSION
     path = tmp_path / "old.aicl"
     Inventory.create(path).close()
 
@@ -147,15 +149,14 @@ def test_failed_migration_leaves_the_previous_version(tmp_path, monkeypatch):
         conn.execute("ALTER TABLE models ADD COLUMN half_done TEXT")
         raise sqlite3.OperationalError("simulated failure in the middle of a step")
 
-    monkeypatch.setattr(
-        migrations, "MIGRATIONS", (*migrations.MIGRATIONS, migrations.Migration(2, "x", broken))
-    )
-    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    bad = migrations.Migration(current + 1, "x", broken)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, bad))
+    monkeypatch.setattr(migrations, "LATEST_VERSION", current + 1)
     with pytest.raises(InventoryOpenError, match="simulated failure"):
         Inventory.open(path)
     monkeypatch.undo()
     with Inventory.open(path) as inv:
-        assert inv.schema_version == 1
+        assert inv.schema_version == current
         assert "half_done" not in inv.db["models"].columns_dict
 
 

@@ -1,0 +1,105 @@
+"""Factor overrides: schema migration 2, validation, undo, and their effect on estimates."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from core import migrations
+from core.commands import InsertRecord
+from core.errors import ValidationError
+from core.estimate import Engine
+from core.explain import explain
+from core.inventory import Inventory
+
+
+def make_schema1_inventory(path):
+    """An inventory exactly as schema version 1 left it, with some data."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    migrations.apply(conn, migrations.MIGRATIONS[0])
+    conn.execute("INSERT INTO meta VALUES ('created_by_version', '0.1.0')")
+    conn.execute("INSERT INTO models (name, version) VALUES ('Kept', '1')")
+    conn.close()
+
+
+def test_schema1_inventory_migrates_with_a_backup(tmp_path):
+    path = tmp_path / "old.aicl"
+    make_schema1_inventory(path)
+    with Inventory.open(path) as inv:
+        assert inv.schema_version == migrations.LATEST_VERSION >= 2
+        assert "factor_overrides" in inv.db.table_names()
+        assert inv.get("models", 1)["name"] == "Kept"
+    [backup] = tmp_path.glob("old.schema1-backup-*.aicl")
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+
+
+def small_inventory(path):
+    inv = Inventory.create(path, reference_data=False)
+    m = inv.insert_logged("models", [{"name": "m"}], "t")[0]
+    site = inv.insert_logged("sites", [{"name": "Lyon", "kind": "own", "country": "FR"}], "t")[0]
+    inv.insert_logged(
+        "training_runs",
+        [
+            {
+                "name": "r",
+                "model_id": m,
+                "kind": "fine-tuning",
+                "site_id": site,
+                "energy_kwh": 1000.0,
+                "energy_boundary": "it",
+                "start_date": "2026-02-01",
+                "end_date": "2026-02-01",
+            }
+        ],
+        "t",
+    )
+    return inv
+
+
+def test_parameter_and_grid_overrides_change_the_estimate(tmp_path):
+    with small_inventory(tmp_path / "a.aicl") as inv:
+        before = Engine(inv).estimate(None, samples=0).totals
+        InsertRecord(
+            "factor_overrides",
+            {"key": "pue_industry_average", "value": 1.2, "reason": "our facility's measured PUE"},
+        ).apply(inv)
+        InsertRecord(
+            "factor_overrides",
+            {
+                "key": "grid:FR:2026",
+                "value": 30.0,
+                "reason": "RTE 2026 average",
+                "source": "RTE eco2mix",
+            },
+        ).apply(inv)
+        engine = Engine(inv)
+        after = engine.estimate(None, samples=0).totals
+        text = explain(engine, "training_runs:1").text()
+    assert before["energy_kwh"] == pytest.approx(1000 * 1.56)
+    assert after["energy_kwh"] == pytest.approx(1000 * 1.2)
+    assert after["location_kgco2e"] == pytest.approx(1000 * 1.2 * 30 / 1000)
+    assert "override: RTE 2026 average (RTE eco2mix)" in text
+    assert "override: our facility's measured PUE" in text
+
+
+def test_overrides_are_validated_undoable_and_logged(tmp_path):
+    with small_inventory(tmp_path / "a.aicl") as inv:
+        with pytest.raises(ValidationError, match="not a parameter name"):
+            InsertRecord("factor_overrides", {"key": "pue", "value": 1.2, "reason": "x"}).apply(inv)
+        with pytest.raises(ValidationError, match="Low must not be above the value"):
+            InsertRecord(
+                "factor_overrides",
+                {"key": "grid:FR:2026", "value": 30.0, "low": 40.0, "reason": "x"},
+            ).apply(inv)
+        undo = InsertRecord(
+            "factor_overrides", {"key": "grid:FR:2026", "value": 30.0, "reason": "RTE"}
+        ).apply(inv)
+        assert inv.count("factor_overrides") == 1
+        logged = inv.change_log(1)[0]
+        assert (logged["table_name"], logged["action"]) == ("factor_overrides", "insert")
+        undo.apply(inv)
+        assert inv.count("factor_overrides") == 0
