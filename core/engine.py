@@ -379,16 +379,17 @@ def _bucket(params_b: float) -> str:
 
 def mle_range(params_b: np.ndarray, metric: str, a: Assumptions) -> tuple[np.ndarray, ...]:
     """ML.ENERGY H100 chat figures per line by nearest dense size bucket: (central in J,
-    low/central, high/central) for ``metric`` ``token`` (J/token) or ``request``."""
-    cache: dict[str, tuple[float, float, float]] = {}
-    out = np.empty((3, len(params_b)))
-    for i, p in enumerate(np.asarray(params_b, dtype=float)):
-        key = _bucket(p)
-        if key not in cache:
-            row = a.inference[f"mlenergy:chat:h100:{key}:{metric}"]
-            c = float(row["central"])
-            cache[key] = (c, float(row["low"]) / c, float(row["high"]) / c)
-        out[:, i] = cache[key]
+    low/central, high/central) for ``metric`` ``token`` (J/token) or ``request``.
+
+    Looks up each distinct model size once, then maps back (a million usage rows have a
+    handful of sizes)."""
+    sizes, inverse = np.unique(np.asarray(params_b, dtype=float), return_inverse=True)
+    table = np.empty((3, len(sizes)))
+    for i, p in enumerate(sizes.tolist()):
+        row = a.inference[f"mlenergy:chat:h100:{_bucket(p)}:{metric}"]
+        c = float(row["central"])
+        table[:, i] = (c, float(row["low"]) / c, float(row["high"]) / c)
+    out = table[:, inverse.ravel()]
     return out[0], out[1], out[2]
 
 
