@@ -122,7 +122,7 @@ class Engine:
         self.pieces = emissions.compute(
             self.lines, self.sites, a, self.activity.sourcing, site_ids, self.today
         )
-        self._titles: dict[tuple[int, int], str] = {}
+        self._titles: dict[int, dict[int, str]] = {}
 
     # -- estimates ----------------------------------------------------------------------
 
@@ -163,26 +163,27 @@ class Engine:
             samples,
             seed,
         )
-        rows = []
         loc = values["location_kgco2e"]
-        for g, info in enumerate(group_info):
-            sel = group_key == g
-            rows.append(
-                EstimateRow(
-                    id=info["id"],
-                    name=info["name"],
-                    kind=info["kind"] or _dominant(engine.KINDS, lines.kind[line[sel]], loc[sel]),
-                    scope=info["scope"] or _dominant(SCOPES, self._scope(line[sel]), loc[sel]),
-                    method_tier=_dominant(engine.TIERS, lines.tier[line[sel]], loc[sel]),
-                    energy_kwh=float(sums["energy_kwh"][g]),
-                    location_kgco2e=float(sums["location_kgco2e"][g]),
-                    market_kgco2e=float(sums["market_kgco2e"][g]),
-                    savings_kgco2e=float(sums["location_kgco2e"][g] - sums["market_kgco2e"][g]),
-                    water_l=float(sums["water_l"][g]),
-                    low_kgco2e=float(low[g]),
-                    high_kgco2e=float(high[g]),
-                )
+        kinds = _dominant_per_group(lines.kind[line], len(engine.KINDS), group_key, n_groups, loc)
+        scopes = _dominant_per_group(self._scope(line), len(SCOPES), group_key, n_groups, loc)
+        tiers = _dominant_per_group(lines.tier[line], len(engine.TIERS), group_key, n_groups, loc)
+        rows = [
+            EstimateRow(
+                id=info["id"],
+                name=info["name"],
+                kind=info["kind"] or engine.KINDS[kinds[g]],
+                scope=info["scope"] or SCOPES[scopes[g]],
+                method_tier=engine.TIERS[tiers[g]],
+                energy_kwh=float(sums["energy_kwh"][g]),
+                location_kgco2e=float(sums["location_kgco2e"][g]),
+                market_kgco2e=float(sums["market_kgco2e"][g]),
+                savings_kgco2e=float(sums["location_kgco2e"][g] - sums["market_kgco2e"][g]),
+                water_l=float(sums["water_l"][g]),
+                low_kgco2e=float(low[g]),
+                high_kgco2e=float(high[g]),
             )
+            for g, info in enumerate(group_info)
+        ]
         rows.sort(key=lambda r: -r.location_kgco2e)
         totals = {k: float(v.sum()) for k, v in values.items()}
         totals["savings_kgco2e"] = totals["location_kgco2e"] - totals["market_kgco2e"]
@@ -288,10 +289,11 @@ class Engine:
         return int(rows[index]["id"]) if index < len(rows) else 0
 
     def title(self, table: int, rid: int) -> str:
-        key = (table, rid)
-        if key not in self._titles:
-            self._titles[key] = self.inv.title(engine.ENTRY_TABLES[table], rid)
-        return self._titles[key]
+        """An entry's name; all names of a table are read in one query the first time."""
+        if table not in self._titles:
+            name = engine.ENTRY_TABLES[table]
+            self._titles[table] = dict(self.inv.ref_options(name))
+        return self._titles[table].get(rid, f"#{rid}")
 
     def _period_notes(self, period: Period | None, keep: np.ndarray) -> list[str]:
         notes = []
@@ -328,11 +330,13 @@ def rows_by_group_name(info: list[dict[str, str]], group: int) -> str:
     return info[group]["name"]
 
 
-def _dominant(names: tuple[str, ...], codes: np.ndarray, weights: np.ndarray) -> str:
-    if not len(codes):
-        return ""
-    totals = np.bincount(codes, weights=np.abs(weights) + 1e-12, minlength=len(names))
-    return names[int(np.argmax(totals))]
+def _dominant_per_group(
+    codes: np.ndarray, n_codes: int, group: np.ndarray, n_groups: int, weights: np.ndarray
+) -> np.ndarray:
+    """Per group, the code carrying the most emissions (ties: the smallest code)."""
+    w = np.abs(weights) + 1e-12
+    table = np.bincount(group * n_codes + codes, weights=w, minlength=n_groups * n_codes)
+    return table.reshape(n_groups, n_codes).argmax(axis=1)
 
 
 def equivalences(totals: dict[str, float], a: engine.Assumptions) -> list[dict[str, Any]]:
@@ -428,24 +432,20 @@ def _monte_carlo(
     shared = lines.shared[line]
     lo, hi = lines.rel_low[line], lines.rel_high[line]
     pue_lo, pue_hi = sites.pue_range[lines.site[line], 0], sites.pue_range[lines.site[line], 1]
-    key = np.stack(
-        [
-            group,
-            shared,
-            np.round(lo * 1000),
-            np.round(hi * 1000),
-            np.round(pue_lo * 1000),
-            np.round(pue_hi * 1000),
-        ],
-        axis=1,
-    )
-    ukeys, unit = np.unique(key, axis=0, return_inverse=True)
-    unit = unit.ravel()
-    central = np.bincount(unit, weights=kg, minlength=len(ukeys))
-    u_group = ukeys[:, 0].astype(np.int64)
-    u_shared = ukeys[:, 1].astype(np.int64)
-    u_lo, u_hi = ukeys[:, 2] / 1000, ukeys[:, 3] / 1000
-    u_plo, u_phi = ukeys[:, 4] / 1000, ukeys[:, 5] / 1000
+    # factorise (group, shared bits, own range, PUE range) into unit codes without
+    # np.unique(axis=0), which sorts rows of floats slowly
+    code = group.astype(np.int64) * 64 + shared
+    for column in (lo, hi, pue_lo, pue_hi):
+        values, inverse = np.unique(np.round(column * 1000).astype(np.int64), return_inverse=True)
+        code = code * len(values) + inverse.ravel()
+        code = np.unique(code, return_inverse=True)[1].ravel()  # keep the codes small
+    first = np.unique(code, return_index=True)[1]
+    unit = code
+    central = np.bincount(unit, weights=kg, minlength=len(first))
+    u_group = group[first].astype(np.int64)
+    u_shared = shared[first].astype(np.int64)
+    u_lo, u_hi = lo[first], hi[first]
+    u_plo, u_phi = pue_lo[first], pue_hi[first]
     ranges = _shared_ranges(a)
     rng = np.random.default_rng(seed)
     shared_u = {bit: rng.random(samples) for bit in _SAMPLED_SHARED}
