@@ -10,11 +10,21 @@ import sys
 from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+def wants_cli(args: Sequence[str]) -> bool:
+    """Whether ``args`` ask for a headless command (``core.cli.is_cli``); without
+    arguments the app starts and the command line is not even imported."""
+    if not args:
+        return False
     from core import cli
 
-    if cli.is_cli(args):
+    return cli.is_cli(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if wants_cli(args):
+        from core import cli
+
         return cli.main(args)
     from ui.app import run
 

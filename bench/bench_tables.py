@@ -168,18 +168,11 @@ def _timed(fn: Callable[[], None]) -> float:
 # -- child: the app's InventoryPage -----------------------------------------------------
 
 
-def child_app(
-    path: Path, table: str, reps: int, search: str, prototype: bool = False
-) -> dict[str, Any]:
+def child_app(path: Path, table: str, reps: int, search: str) -> dict[str, Any]:
     from PySide6.QtCore import QCoreApplication, QEvent, Qt
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     from core.inventory import Inventory
-
-    if prototype:
-        import proto_ordered_ids
-
-        proto_ordered_ids.install()
     from ui.inventory_page import InventoryPage
     from ui.undo import InventoryEditor
 
@@ -189,22 +182,28 @@ def child_app(
     rss_before = rss_mb()
     ops: dict[str, list[float]] = {}
     query_ms: dict[str, list[float]] = {}
-    query_calls: dict[str, list[int]] = {}
-    pending: list[float] = []
-    real_ordered_ids = Inventory.ordered_ids
+    query_calls: dict[str, list[str]] = {}
+    pending: list[tuple[str, float]] = []
 
-    def timed_ordered_ids(self: Any, *args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        ids = real_ordered_ids(self, *args, **kwargs)
-        pending.append((time.perf_counter() - t0) * 1000)
-        return ids
+    def timed(name: str) -> Callable[..., Any]:
+        real = getattr(Inventory, name)
 
-    Inventory.ordered_ids = timed_ordered_ids  # type: ignore[method-assign]
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            ids = real(self, *args, **kwargs)
+            pending.append((name, (time.perf_counter() - t0) * 1000))
+            return ids
+
+        return call
+
+    Inventory.ordered_ids = timed("ordered_ids")  # type: ignore[method-assign]
+    Inventory.first_ids = timed("first_ids")  # type: ignore[method-assign]
 
     def record(key: str, ms: float) -> None:
         ops.setdefault(key, []).append(ms)
-        query_ms.setdefault(key, []).append(sum(pending))
-        query_calls.setdefault(key, []).append(len(pending))
+        query_ms.setdefault(key, []).append(sum(t for _, t in pending))
+        full = sum(name == "ordered_ids" for name, _ in pending)
+        query_calls.setdefault(key, []).append(f"{full}+{len(pending) - full}")
         pending.clear()
 
     def open_and_paint() -> tuple[Any, Any, Any]:
@@ -569,7 +568,7 @@ def report(
             f"{app['default_sort']}); filter matches {app['matches']:,} rows"
         )
         head = (
-            f"   {'operation':42} {'first':>7} {'median':>7} {'ordered_ids':>11} "
+            f"   {'operation':42} {'first':>7} {'median':>7} {'ids query':>11} "
             f"{'ref med':>7} {'ratio':>6} {'target':>7}  result"
         )
         print(head)
@@ -579,7 +578,7 @@ def report(
             ref_med = _median(ref["ops"][key])
             q = _median(app["query_ms"][key])
             calls = app["query_calls"][key][-1]
-            q_text = f"{q:.0f} ({calls}x)" if calls else "-"
+            q_text = f"{q:.0f} ({calls})" if calls != "0+0" else "-"
             target = _target(table, key)
             if target is None:
                 t_text, verdict = "-", "info"
@@ -620,14 +619,7 @@ def main() -> None:
     parser.add_argument("--deployments", type=int, default=50_000)
     parser.add_argument("--usage-rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--prototype",
-        action="store_true",
-        help="also measure the app with bench/proto_ordered_ids.py installed",
-    )
-    parser.add_argument(
-        "--child", choices=("app", "prototype", "reference"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--child", choices=("app", "reference"), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--table", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -638,8 +630,7 @@ def main() -> None:
         if args.child == "reference":
             result = child_reference(where, args.table, args.reps, args.search)
         else:
-            prototype = args.child == "prototype"
-            result = child_app(where, args.table, args.reps, args.search, prototype)
+            result = child_app(where, args.table, args.reps, args.search)
         print(json.dumps(result))
         return
 
@@ -656,11 +647,12 @@ def main() -> None:
     )
     print(
         "Times in ms. 'first' is the first run in a fresh process (cold SQLite cache), "
-        "'median' the median of the others;\n'ordered_ids' is the median time spent in "
-        "Inventory.ordered_ids during the operation (and how many calls).\nEach repetition "
-        "of the sorts and filters begins with an edit of one row (see --help)."
+        "'median' the median of the others;\n'ids query' is the median time spent in "
+        "Inventory.ordered_ids and Inventory.first_ids during the operation (and how many\n"
+        "calls: whole id lists + first pages). Each repetition of the sorts and filters "
+        "begins with an edit\nof one row (see --help)."
     )
-    variants = ["app", "prototype"] if args.prototype else ["app"]
+    variants = ["app"]
     verdicts: dict[str, list[bool]] = {v: [] for v in variants}
     for table in args.tables.split(","):
         apps = [(v, _run_child(v, source, table, args.reps, args.search)) for v in variants]

@@ -1,13 +1,13 @@
 """Start the app (or a bare window), wait for its first paint, print timings, exit.
 
-``python bench/startup_driver.py app INVENTORY`` builds the main window exactly as
-``ui.app.run`` does (through ``main``'s imports); ``python bench/startup_driver.py bare``
-shows a bare ``QMainWindow``; ``prototype INVENTORY`` is ``app`` with
-``bench/proto_ordered_ids.py`` installed first; ``deferred INVENTORY`` prototypes a
-start that paints the window first and opens the inventory right after, with numpy and
-sqlite_utils imported on first use. Each prints one JSON line and leaves
-with ``os._exit(0)`` (no teardown, the same for all). Used by ``bench/bench_startup.py``,
-which sets ``QT_QPA_PLATFORM=offscreen`` and private XDG folders in its environment.
+``python bench/startup_driver.py app INVENTORY`` starts the app as ``python main.py
+INVENTORY`` does (``main``'s dispatch, then ``ui.app.start``, which ``ui.app.run`` calls
+before entering the event loop); ``python bench/startup_driver.py bare`` shows a bare
+``QMainWindow``. After the first paint the app's driver also waits (for information,
+outside the measured time) until the inventory has opened and its page has painted.
+Each prints one JSON line and leaves with ``os._exit(0)`` (no teardown, the same for
+both). Used by ``bench/bench_startup.py``, which sets ``QT_QPA_PLATFORM=offscreen`` and
+private XDG folders in its environment.
 """
 
 from __future__ import annotations
@@ -35,90 +35,88 @@ def since_process_start_ms() -> float:
     return (uptime - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
 
 
-def wait_for_first_paint(app: object, window: object) -> str:
-    """Process events until ``window`` has had a paint event; return how it was seen."""
+def wait_for_first_paint(app: object, window: object) -> tuple[str, float]:
+    """Process events until ``window`` has had a paint event; return how it was seen
+    and when (``time.perf_counter()`` at the paint event: the events processed after
+    it in the same pass, such as the app opening its inventory, are not counted)."""
     from PySide6.QtCore import QEvent, QEventLoop, QObject
 
     class PaintSpy(QObject):
-        painted = False
+        painted_at: float | None = None
 
         def eventFilter(self, obj: object, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                PaintSpy.painted = True
+            if event.type() == QEvent.Type.Paint and PaintSpy.painted_at is None:
+                PaintSpy.painted_at = time.perf_counter()
             return False
 
     spy = PaintSpy()
     window.installEventFilter(spy)  # type: ignore[attr-defined]
     deadline = time.perf_counter() + PAINT_TIMEOUT_S
-    while not PaintSpy.painted and time.perf_counter() < deadline:
+    while PaintSpy.painted_at is None and time.perf_counter() < deadline:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[attr-defined]
     app.processEvents()  # type: ignore[attr-defined]  # finish the pass that painted
-    if PaintSpy.painted:
-        return "paint event"
+    window.removeEventFilter(spy)  # type: ignore[attr-defined]
+    if PaintSpy.painted_at is not None:
+        return "paint event", PaintSpy.painted_at
     window.grab()  # type: ignore[attr-defined]
-    return "grab (no paint event seen)"
+    return "grab (no paint event seen)", time.perf_counter()
 
 
-def lazy_imports(names: set[str]) -> None:
-    """Load these modules lazily (on first attribute use), as deferred imports would."""
-    import importlib.util
-
-    class LazyFinder:
-        @staticmethod
-        def find_spec(name: str, path: object = None, target: object = None) -> object:
-            if name not in names:
-                return None
-            sys.meta_path.remove(LazyFinder)
-            try:
-                spec = importlib.util.find_spec(name)
-            finally:
-                sys.meta_path.insert(0, LazyFinder)
-            if spec is not None and spec.loader is not None:
-                spec.loader = importlib.util.LazyLoader(spec.loader)
-            return spec
-
-    sys.meta_path.insert(0, LazyFinder)  # type: ignore[arg-type]
+def _since_process_start_at(moment: float) -> str:
+    """Wall time from the process start to ``moment`` (a ``time.perf_counter()``)."""
+    return f"{since_process_start_ms() - (time.perf_counter() - moment) * 1000:.1f}"
 
 
-def run_app(argv: list[str], deferred: bool = False) -> dict[str, float | str]:
-    """The app's start as ``ui.app.run`` does it; ``deferred`` prototypes opening the
-    inventory after the first paint, with numpy and sqlite_utils imported on first use."""
+def run_app(argv: list[str]) -> dict[str, float | str]:
+    """The app's start as ``python main.py INVENTORY`` makes it."""
     marks: dict[str, float | str] = {}
-    if deferred:
-        lazy_imports({"numpy", "sqlite_utils"})
     sys.path.insert(0, str(ROOT))
-    import main  # noqa: F401  # the composition root, as `python main.py` imports it
-    from core import cli
+    import main  # the composition root, as `python main.py` imports it
 
-    if cli.is_cli(argv):
+    if main.wants_cli(argv):
         raise SystemExit("the driver starts the desktop app, not a command")
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEvent, QObject
 
-    from core import APP_NAME
-    from ui.app import configure_application_names, open_initial_inventory
-    from ui.main_window import MainWindow
-    from ui.settings import SettingsStore
+    from ui import app as app_module
 
     marks["imports"] = time.perf_counter()
-    configure_application_names()
-    app = QApplication([sys.argv[0], *argv])
-    app.setApplicationDisplayName(APP_NAME)
-    paths = [a for a in app.arguments()[1:] if not a.startswith("-")]
-    marks["QApplication"] = time.perf_counter()
-    window = MainWindow(SettingsStore())
-    window.show()
-    marks["MainWindow + show"] = time.perf_counter()
-    if not deferred:
-        open_initial_inventory(window, paths[0] if paths else None)
-        marks["open_initial_inventory"] = time.perf_counter()
-    marks["painted_via"] = wait_for_first_paint(app, window)
-    marks["first paint"] = time.perf_counter()
-    marks["since start at first paint"] = f"{since_process_start_ms():.1f}"
-    if deferred:
-        open_initial_inventory(window, paths[0] if paths else None)
-        marks["open_initial_inventory"] = time.perf_counter()
-        wait_for_first_paint(app, window.stack.currentWidget())
-        marks["inventory painted"] = time.perf_counter()
+    opened: dict[str, float] = {}
+    open_initial_inventory = app_module.open_initial_inventory
+
+    def timed_open(window: object, path: str | None) -> None:
+        opened["start"] = time.perf_counter()
+        open_initial_inventory(window, path)  # type: ignore[arg-type]
+        opened["end"] = time.perf_counter()
+
+    app_module.open_initial_inventory = timed_open  # type: ignore[assignment]
+    app, window = app_module.start(argv)
+    marks["QApplication + MainWindow + show"] = time.perf_counter()
+    heavy = ("numpy", "sqlite_utils", "ui.inventory_page", "pyqtgraph")
+    loaded: list[str] = []
+
+    class Watch(QObject):  # which heavy modules were loaded when the window first painted
+        def eventFilter(self, obj: object, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not loaded:
+                loaded.append(",".join(m for m in heavy if m in sys.modules) or "-")
+            return False
+
+    watch = Watch()
+    window.installEventFilter(watch)
+    marks["painted_via"], marks["first paint"] = wait_for_first_paint(app, window)
+    window.removeEventFilter(watch)
+    marks["since start at first paint"] = _since_process_start_at(marks["first paint"])
+    marks["loaded at first paint"] = loaded[0] if loaded else "?"
+    before = opened.get("start", 1e300) < marks["first paint"]
+    marks["opened before first paint"] = "yes" if before else "no"
+    deadline = time.perf_counter() + PAINT_TIMEOUT_S
+    while "end" not in opened and time.perf_counter() < deadline:
+        app.processEvents()
+    if "end" not in opened:
+        raise SystemExit("the inventory was not opened")
+    page = window.stack.currentWidget()
+    page.update()  # in case it painted already, within the events that opened it
+    marks["inventory opened and painted"] = wait_for_first_paint(app, page)[1]
+    marks["open_initial_inventory_ms"] = f"{(opened['end'] - opened['start']) * 1000:.1f}"
     marks["title"] = window.windowTitle()
     return marks
 
@@ -135,24 +133,18 @@ def run_bare() -> dict[str, float | str]:
     window.setWindowTitle("bare")
     window.show()
     marks["MainWindow + show"] = time.perf_counter()
-    marks["painted_via"] = wait_for_first_paint(app, window)
-    marks["first paint"] = time.perf_counter()
-    marks["since start at first paint"] = f"{since_process_start_ms():.1f}"
+    marks["painted_via"], marks["first paint"] = wait_for_first_paint(app, window)
+    marks["since start at first paint"] = _since_process_start_at(marks["first paint"])
     return marks
 
 
 def main() -> None:
     mode, argv = sys.argv[1], sys.argv[2:]
-    if mode == "prototype":  # the app with bench/proto_ordered_ids.py installed
-        sys.path.insert(0, str(ROOT))
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import proto_ordered_ids
-
-        proto_ordered_ids.install()
-    marks = run_bare() if mode == "bare" else run_app(argv, deferred=mode == "deferred")
+    marks = run_bare() if mode == "bare" else run_app(argv)
+    first_paint = float(marks["first paint"])
     result: dict[str, object] = {
         "since_process_start_ms": float(str(marks.pop("since start at first paint"))),
-        "after_first_paint_ms": (time.perf_counter() - float(marks["first paint"])) * 1000,
+        "after_first_paint_ms": (time.perf_counter() - first_paint) * 1000,
     }
     last = T0
     steps = {}

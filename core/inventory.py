@@ -2,27 +2,28 @@
 
 An :class:`Inventory` owns one connection in autocommit mode; every write goes through
 :meth:`Inventory.transaction`, so nothing is ever half-written. Reads for the table
-views return the ordered id list for a sort and filter (done in SQL) and then fetch
-only the rows asked for, so a million-row table is never loaded whole.
+views return the ordered id list for a sort and filter and then fetch only the rows
+asked for, so a million-row table is never loaded whole.
+
+Sorting, searching and their caches live in ``core.ordering`` (mixed in as
+:class:`core.ordering.TableViews`).
+
+numpy and sqlite-utils are imported on first use, not when the app starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
 import json
 import os
 import sqlite3
-import tempfile
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import sqlite_utils
-
-from core import __version__, migrations, schema
+from core import __version__, migrations, ordering, schema
 from core.errors import (
     InventoryExistsError,
     InventoryOpenError,
@@ -30,20 +31,20 @@ from core.errors import (
     NotAnInventoryError,
     RecordNotFoundError,
 )
+from core.ordering import TableViews, _Cache, _chunks
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
-# numpy scalars (ids from ordered_ids, values from arrays) would otherwise be stored as
-# BLOBs, which break foreign keys and comparisons.
-sqlite3.register_adapter(np.int64, int)
-sqlite3.register_adapter(np.int32, int)
-sqlite3.register_adapter(np.float64, float)
-sqlite3.register_adapter(np.float32, float)
-_IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's variable limit
+_IN_CHUNK = ordering._IN_CHUNK
 
 
 def os_user() -> str:
     """The operating-system user name recorded in the change log."""
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no login name (containers, services): still record something
@@ -116,7 +117,7 @@ def _inspect(path: Path) -> tuple[int, int]:
     return app_id, version
 
 
-class Inventory:
+class Inventory(TableViews):
     """One open inventory file.
 
     Use :meth:`create` or :meth:`open`; close with :meth:`close` or a ``with`` block.
@@ -124,9 +125,26 @@ class Inventory:
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = Path(path)
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._conn = conn
+        self._db: sqlite_utils.Database | None = None
         self._joins_cache: dict[str, tuple[str, dict[str, str]]] = {}
+        self._cache = _Cache()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection (autocommit mode; write through :meth:`transaction`)."""
+        if not ordering._numpy_adapted and "numpy" in sys.modules:
+            ordering._adapt_numpy()  # numpy scalars bind as numbers as soon as any can exist
+        return self._conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """A ``sqlite_utils.Database`` over the connection (imported on first use)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening and creating -------------------------------------------------------
 
@@ -178,6 +196,7 @@ class Inventory:
     def _prepare(cls, path: Path, conn: sqlite3.Connection, from_version: int) -> Inventory:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA reverse_unordered_selects = OFF")  # see _IN_ID_ORDER
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":  # e.g. a read-only folder: say so instead of going on
                 raise InventoryOpenError(f"{path}: cannot switch the file to WAL mode ({mode}).")
@@ -221,33 +240,45 @@ class Inventory:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing block; nested blocks become savepoints."""
-        if self.conn.in_transaction:
+        """All-or-nothing block; nested blocks become savepoints.
+
+        A rollback drops every cached order: rows may have changed inside the block
+        (and been cached so) before it was undone.
+        """
+        conn = self.conn
+        if conn.in_transaction:
             name = f"sp_{id(object())}"
-            self.conn.execute(f"SAVEPOINT {name}")
+            conn.execute(f"SAVEPOINT {name}")
             try:
-                yield self.conn
+                yield conn
             except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
+                self._cache.clear()
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
                 raise
-            self.conn.execute(f"RELEASE {name}")
+            conn.execute(f"RELEASE {name}")
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
+            yield conn
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._cache.clear()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            self._cache.clear()  # still open: whoever rolls it back leaves nothing stale
+            raise
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        with self._writing():
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -260,8 +291,13 @@ class Inventory:
     # -- reads ----------------------------------------------------------------------
 
     def count(self, table: str) -> int:
+        """How many rows ``table`` has (cached until a write can change it)."""
         spec = schema.table(table)
-        return int(self.conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0])
+        cache = self._valid_cache()
+        if spec.name not in cache.counts:
+            sql = f"SELECT count(*) FROM {spec.name}"
+            cache.counts[spec.name] = int(self.conn.execute(sql).fetchone()[0])
+        return cache.counts[spec.name]
 
     def get(self, table: str, row_id: int) -> dict[str, Any]:
         """One record's stored values by field name (``id`` included)."""
@@ -306,90 +342,6 @@ class Inventory:
     def display_fields(self, table: str) -> tuple[schema.FieldSpec, ...]:
         """The fields a table view shows, in order."""
         return tuple(f for f in schema.table(table).fields if f.in_table)
-
-    def _joins(self, table: str) -> tuple[str, dict[str, str]]:
-        """``(FROM clause, {field: SQL expression})`` for a table's displayed columns.
-
-        Reference columns show the referenced row's title through a LEFT JOIN.
-        """
-        if table in self._joins_cache:
-            return self._joins_cache[table]
-        spec = schema.table(table)
-        joins, exprs = [f"{spec.name} t"], {}
-        for f in self.display_fields(table):
-            if f.kind == "ref" and f.ref:
-                alias = f"r_{f.name}"
-                ref_spec = schema.table(f.ref)
-                joins.append(f"LEFT JOIN {ref_spec.name} {alias} ON {alias}.id = t.{f.name}")
-                exprs[f.name] = ref_spec.title_sql.format(t=alias)
-            else:
-                exprs[f.name] = f"t.{f.name}"
-        result = (" ".join(joins), exprs)
-        self._joins_cache[table] = result
-        return result
-
-    def ordered_ids(
-        self,
-        table: str,
-        sort: str | None = None,
-        descending: bool = False,
-        search: str = "",
-    ) -> np.ndarray:
-        """Ids of the rows matching ``search``, ordered by field ``sort``.
-
-        Search is a case-insensitive substring match over text, choice and reference
-        columns; sort and filter run in SQL. Blank values sort last either way; ties
-        keep id order. Returns an ``int64`` array.
-        """
-        spec = schema.table(table)
-        from_clause, exprs = self._joins(table)
-        order = "t.id"
-        needs_join = False
-        if sort:
-            f = spec.field(sort)
-            expr = exprs.get(sort, f"t.{sort}")
-            needs_join |= f.kind == "ref"
-            collate = " COLLATE NOCASE" if f.kind in ("text", "ref", "longtext") else ""
-            direction = "DESC" if descending else "ASC"
-            order = f"{expr}{collate} {direction} NULLS LAST, t.id {direction}"
-        where, params = "", []
-        terms = search.split()
-        if terms:
-            searchable = [
-                exprs.get(f.name, f"t.{f.name}")
-                for f in spec.fields
-                if f.kind in ("text", "longtext", "choice", "ref")
-            ]
-            needs_join |= any(f.kind == "ref" for f in spec.fields)
-            clauses = []
-            for term in terms:
-                like = "%" + _escape_like(term) + "%"
-                clauses.append(
-                    "(" + " OR ".join(f"{e} LIKE ? ESCAPE '\\'" for e in searchable) + ")"
-                )
-                params.extend([like] * len(searchable))
-            where = " WHERE " + " AND ".join(clauses)
-        source = from_clause if needs_join else f"{spec.name} t"
-        sql = f"SELECT t.id FROM {source}{where} ORDER BY {order}"
-        # group_concat keeps this in C: a million ids arrive as one string, not a
-        # million Python tuples.
-        cur = self.conn.execute(f"SELECT group_concat(id) FROM ({sql})", params)
-        text = cur.fetchone()[0]
-        if not text:
-            return np.empty(0, dtype=np.int64)
-        return np.array(text.split(","), dtype=np.int64)
-
-    def display_rows(self, table: str, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """Displayed values (references as titles) for ``ids``, keyed by id."""
-        from_clause, exprs = self._joins(table)
-        cols = ", ".join(exprs[f.name] for f in self.display_fields(table))
-        out: dict[int, tuple[Any, ...]] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT t.id, {cols} FROM {from_clause} WHERE t.id IN ({marks})"
-            for row in self.conn.execute(sql, chunk):
-                out[row[0]] = tuple(row[1:])
-        return out
 
     def dependents(self, table: str, ids: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
         """What deleting ``ids`` of ``table`` would take along, and what blocks it.
@@ -451,9 +403,10 @@ class Inventory:
             record = {"id": row_id, **record}
         cols = ", ".join(record)
         marks = ", ".join("?" * len(record))
-        cur = self.conn.execute(
-            f"INSERT INTO {spec.name} ({cols}) VALUES ({marks})", tuple(record.values())
-        )
+        with self._writing(spec.name):
+            cur = self.conn.execute(
+                f"INSERT INTO {spec.name} ({cols}) VALUES ({marks})", tuple(record.values())
+            )
         return int(cur.lastrowid if row_id is None else row_id)
 
     def update_row(self, table: str, row_id: int, changes: dict[str, Any]) -> None:
@@ -461,17 +414,19 @@ class Inventory:
         for key in changes:
             spec.field(key)  # raises on unknown fields
         sets = ", ".join(f"{k} = ?" for k in changes)
-        cur = self.conn.execute(
-            f"UPDATE {spec.name} SET {sets} WHERE id = ?", (*changes.values(), row_id)
-        )
+        with self._writing(spec.name, changes):
+            cur = self.conn.execute(
+                f"UPDATE {spec.name} SET {sets} WHERE id = ?", (*changes.values(), row_id)
+            )
         if cur.rowcount != 1:
             raise RecordNotFoundError(f"There is no {spec.singular} with id {row_id}.")
 
     def delete_ids(self, table: str, ids: Sequence[int]) -> None:
         spec = schema.table(table)
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            self.conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({marks})", chunk)
+        with self._writing(spec.name, deleted=True):
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                self.conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({marks})", chunk)
 
     def insert_logged(
         self, table: str, rows: Iterable[dict[str, Any]], description: str
@@ -515,25 +470,27 @@ class Inventory:
         Values are stored as JSON text so that numbers, text and NULL stay distinct.
         """
         at, user = now_iso(), os_user()
-        self.conn.executemany(
-            "INSERT INTO change_log (batch, at, os_user, action, table_name, row_id, field, "
-            "old_value, new_value, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    batch,
-                    at,
-                    user,
-                    action,
-                    table,
-                    row_id,
-                    field,
-                    _json_or_none(old),
-                    _json_or_none(new),
-                    description,
-                )
-                for action, table, row_id, field, old, new in entries
-            ],
-        )
+        rows = [
+            (
+                batch,
+                at,
+                user,
+                action,
+                table,
+                row_id,
+                field,
+                _json_or_none(old),
+                _json_or_none(new),
+                description,
+            )
+            for action, table, row_id, field, old, new in entries
+        ]
+        with self._writing():
+            self.conn.executemany(
+                "INSERT INTO change_log (batch, at, os_user, action, table_name, row_id, "
+                "field, old_value, new_value, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def change_log(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest ``limit`` change-log rows, newest first."""
@@ -567,6 +524,8 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) 
 
 
 def _backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -586,16 +545,6 @@ def _backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
     return dest
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(ids: Sequence[int] | Iterable[int]) -> Iterator[list[int]]:
-    ids = [int(i) for i in ids]
-    for start in range(0, len(ids), _IN_CHUNK):
-        yield ids[start : start + _IN_CHUNK]
-
-
 def _json_or_none(value: Any) -> str | None:
     if value is None:
         return None
@@ -604,6 +553,7 @@ def _json_or_none(value: Any) -> str | None:
 
 def _plain(value: Any) -> Any:
     """numpy scalars as plain Python numbers for JSON."""
-    if isinstance(value, np.generic):
+    numpy = sys.modules.get("numpy")  # no numpy scalar can exist before numpy is loaded
+    if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     raise TypeError(f"cannot store {type(value).__name__} in the change log")

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import APP_NAME, ORG_NAME, __version__
@@ -46,13 +46,53 @@ def open_initial_inventory(window: MainWindow, path_arg: str | None) -> None:
     window.set_inventory(inventory, welcome=True)
 
 
-def run(argv: Sequence[str]) -> int:
-    """Start the desktop app; ``argv`` may hold one inventory path."""
+class _OpenAfterFirstPaint(QObject):
+    """Opens the initial inventory once the window has painted for the first time.
+
+    A zero-delay timer set at ``show()`` is not enough: the timer can fire before the
+    window's first paint (it did in every start measured with the offscreen platform).
+    """
+
+    def __init__(self, window: MainWindow, path: str | None):
+        super().__init__(window)
+        self._window, self._path = window, path
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._open)  # after this paint has been shown
+        return False
+
+    def _open(self) -> None:
+        self.deleteLater()
+        try:
+            open_initial_inventory(self._window, self._path)
+        finally:
+            self._window.end_opening()
+
+
+def show_and_open(window: MainWindow, path: str | None) -> None:
+    """Show ``window`` now and open the initial inventory right after its first paint,
+    so that opening an inventory never delays the first sight of the app."""
+    _OpenAfterFirstPaint(window, path)
+    window.show_opening()
+    window.show()
+
+
+def start(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
+    """Create the application and show the main window (``run`` without the event
+    loop); ``argv`` may hold one inventory path."""
     configure_application_names()
     app = QApplication([sys.argv[0], *argv])
     app.setApplicationDisplayName(APP_NAME)
     paths = [a for a in app.arguments()[1:] if not a.startswith("-")]
-    window = MainWindow(SettingsStore())
-    window.show()
-    open_initial_inventory(window, paths[0] if paths else None)
+    window = MainWindow(SettingsStore(), opening=True)
+    show_and_open(window, paths[0] if paths else None)
+    return app, window
+
+
+def run(argv: Sequence[str]) -> int:
+    """Start the desktop app; ``argv`` may hold one inventory path."""
+    app, _window = start(argv)
     return app.exec()

@@ -74,10 +74,12 @@ class InventoryPage(QWidget):
 
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.setSortingEnabled(True)
+        # The indicator first: enabling sorting sorts by the indicator, which would
+        # otherwise be the first column (two more full queries, and the wrong order).
         self.view.horizontalHeader().setSortIndicator(
             self.model.sort_column(), Qt.SortOrder.AscendingOrder
         )
+        self.view.setSortingEnabled(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)

@@ -1,15 +1,21 @@
-"""The main window: navigation on the left, one page per inventory table on the right."""
+"""The main window: navigation on the left, one page per inventory table on the right.
+
+Pages are built when first shown, and the modules behind them (the table model with
+numpy, the forms, the commands) are imported then: the empty window paints first.
+"""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -22,19 +28,22 @@ from PySide6.QtWidgets import (
 from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
 from core.errors import LedgerError
 from core.inventory import Inventory
-from ui.inventory_page import InventoryPage
 from ui.settings import SettingsStore, demo_inventory_path
-from ui.undo import InventoryEditor
 from ui.welcome import NoInventoryPanel, PlaceholderPage, WelcomePanel
+
+if TYPE_CHECKING:
+    from ui.inventory_page import InventoryPage
+    from ui.undo import InventoryEditor
 
 FILE_FILTER = f"AI Carbon Ledger inventories (*{INVENTORY_SUFFIX});;All files (*)"
 
 #: navigation entries in order: (key, label); keys that are tables get an InventoryPage
 NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("dashboard", "Dashboard"),
-    *((t.name, t.label) for t in schema.TABLES.values()),
+    *((name, schema.TABLES[name].label) for name in schema.NAVIGATION_TABLES),
     ("reports", "Reports"),
 )
+NAV_LABELS = dict(NAV_PAGES)
 PLACEHOLDERS = {
     "dashboard": (
         "Dashboard",
@@ -49,11 +58,13 @@ PLACEHOLDERS = {
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: SettingsStore | None = None):
+    def __init__(self, settings: SettingsStore | None = None, *, opening: bool = False):
+        """``opening``: an inventory is about to be opened (see :meth:`show_opening`)."""
         super().__init__()
         self.settings = settings or SettingsStore()
         self.inventory: Inventory | None = None
         self.editor: InventoryEditor | None = None
+        #: the pages built so far (each is built when first shown), by navigation key
         self.pages: dict[str, QWidget] = {}
         self._dirty: set[str] = set()
 
@@ -74,10 +85,12 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
-        self.no_inventory = NoInventoryPanel()
-        self.no_inventory.new_requested.connect(self.new_inventory)
-        self.no_inventory.open_requested.connect(self.open_inventory_dialog)
-        self.stack.addWidget(self.no_inventory)
+        self._no_inventory: NoInventoryPanel | None = None  # built when first shown
+        #: shown while the initial inventory opens, right after the window first paints
+        self.opening = QLabel("Opening the inventory…")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening.setEnabled(False)  # greyed: a moment's notice, nothing to act on
+        self.stack.addWidget(self.opening)
         self.welcome: WelcomePanel | None = None
 
         self._build_actions()
@@ -91,7 +104,19 @@ class MainWindow(QMainWindow):
             )
         if state := self.settings.splitter_state():
             self.splitter.restoreState(state)
-        self._show_no_inventory()
+        self._show_no_inventory(panel=not opening)
+        if opening:
+            self.show_opening()
+
+    @property
+    def no_inventory(self) -> NoInventoryPanel:
+        """The panel that offers to create or open an inventory."""
+        if self._no_inventory is None:
+            self._no_inventory = NoInventoryPanel()
+            self._no_inventory.new_requested.connect(self.new_inventory)
+            self._no_inventory.open_requested.connect(self.open_inventory_dialog)
+            self.stack.addWidget(self._no_inventory)
+        return self._no_inventory
 
     # -- actions and menus ------------------------------------------------------------
 
@@ -230,6 +255,8 @@ class MainWindow(QMainWindow):
 
     def set_inventory(self, inventory: Inventory, *, welcome: bool = False) -> None:
         """Show ``inventory`` (taking ownership), closing the one open before."""
+        from ui.undo import InventoryEditor
+
         self._discard_inventory()
         self.inventory = inventory
         self.editor = InventoryEditor(inventory, self)
@@ -237,12 +264,6 @@ class MainWindow(QMainWindow):
         self.editor.edit_failed.connect(self._on_editor_edit_failed)
         self._install_undo_actions()
         for key, label in NAV_PAGES:
-            if key in schema.TABLES:
-                page: QWidget = InventoryPage(inventory, self.editor, key)
-            else:
-                page = PlaceholderPage(*PLACEHOLDERS[key])
-            self.pages[key] = page
-            self.stack.addWidget(page)
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
@@ -286,15 +307,28 @@ class MainWindow(QMainWindow):
             self.inventory.close()
             self.inventory = None
 
-    def _show_no_inventory(self) -> None:
+    def _show_no_inventory(self, *, panel: bool = True) -> None:
         self._install_undo_actions()
         self.nav.setEnabled(False)
         for action in (*self.page_actions, self.save_copy_action, self.close_action):
             action.setEnabled(False)
-        self.stack.setCurrentWidget(self.no_inventory)
+        if panel:
+            self.stack.setCurrentWidget(self.no_inventory)
         self.setWindowTitle(APP_NAME)
         self.setWindowFilePath("")
         self.statusBar().clearMessage()
+
+    def show_opening(self) -> None:
+        """Say that the initial inventory is opening (rather than show the panel for
+        no inventory for a moment); :meth:`end_opening` ends it."""
+        if self.inventory is None:
+            self.stack.setCurrentWidget(self.opening)
+
+    def end_opening(self) -> None:
+        """After the initial inventory opened, or could not be: if none is open, the
+        panel that offers to create or open one."""
+        if self.inventory is None:
+            self._show_no_inventory()
 
     def open_inventory(self, path: str | Path) -> bool:
         """Open the inventory at ``path``; on failure say why and keep the current one."""
@@ -378,7 +412,7 @@ class MainWindow(QMainWindow):
     # -- pages ------------------------------------------------------------------------
 
     def show_page(self, key: str) -> None:
-        if key not in self.pages:
+        if key not in NAV_LABELS:
             key = "models"
         for row in range(self.nav.count()):
             if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
@@ -389,32 +423,50 @@ class MainWindow(QMainWindow):
         widget = self.stack.currentWidget()
         return widget if widget in self.pages.values() else None
 
+    def _page(self, key: str) -> QWidget:
+        """The page for navigation key ``key``, built the first time it is needed."""
+        page = self.pages.get(key)
+        if page is None:
+            if key in schema.TABLES:
+                from ui.inventory_page import InventoryPage
+
+                assert self.inventory is not None and self.editor is not None
+                page = InventoryPage(self.inventory, self.editor, key)
+            else:
+                page = PlaceholderPage(*PLACEHOLDERS[key])
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        return page
+
+    def _table_pages(self) -> dict[str, InventoryPage]:
+        """The table pages built so far."""
+        return {k: cast("InventoryPage", p) for k, p in self.pages.items() if k in schema.TABLES}
+
     def _page_call(self, method: str) -> None:
         page = self.current_page()
-        if isinstance(page, InventoryPage):
+        if page is not None and page in self._table_pages().values():
             getattr(page, method)()
 
     def _on_nav_current_row_changed(self, row: int) -> None:
         if row < 0:
             return
         key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
-        page = self.pages[key]
-        if key in self._dirty and isinstance(page, InventoryPage):
-            page.refresh()
+        page = self._page(key)
+        if key in self._dirty:
+            self._table_pages()[key].refresh()
             self._dirty.discard(key)
         self.stack.setCurrentWidget(page)
         for action in self.page_actions:
-            action.setEnabled(isinstance(page, InventoryPage))
+            action.setEnabled(key in schema.TABLES)
         self.settings.set_current_page(key)
 
     def _on_editor_edited(self, tables: frozenset[str]) -> None:
         # Titles of referenced rows show on other pages (a renamed model appears on the
-        # training runs page), so every table page is refreshed: the current one now,
-        # the others when next shown.
+        # training runs page), so every table page built so far is refreshed: the
+        # current one now, the others when next shown (pages not built yet will read
+        # the inventory as it is then).
         current = self.current_page()
-        for key, page in self.pages.items():
-            if not isinstance(page, InventoryPage):
-                continue
+        for key, page in self._table_pages().items():
             if page is current:
                 page.refresh()
             else:
@@ -431,7 +483,7 @@ class MainWindow(QMainWindow):
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             key = item.data(Qt.ItemDataRole.UserRole)
-            label = dict(NAV_PAGES)[key]
+            label = NAV_LABELS[key]
             if key in schema.TABLES:
                 item.setText(f"{label}  ({self.inventory.count(key):,})")
 

@@ -1,8 +1,11 @@
 """A table model over one inventory table that never loads the whole table.
 
-It keeps the ordered id list for the current sort and search (computed in SQL by
-``Inventory.ordered_ids``) and fetches displayed rows in pages as views ask for them,
-keeping a bounded cache of pages, as Anki's browser does.
+It keeps the ordered id list for the current sort and search (``Inventory.ordered_ids``)
+and fetches displayed rows in pages as views ask for them, keeping a bounded cache of
+pages, as Anki's browser does. A large table first shows only its first page of ids
+(``Inventory.first_ids``, when an index or a cached order gives it cheaply) and the row
+count; the full id list is computed when something needs it: a row past the first
+page, a search, or finding a record's row.
 """
 
 from __future__ import annotations
@@ -35,13 +38,17 @@ class InventoryTableModel(QAbstractTableModel):
         self._descending = False
         self._search = ""
         self._ids = np.empty(0, dtype=np.int64)
+        #: the row count while ``_ids`` holds only the first page (None: all ids held)
+        self._lazy_count: int | None = None
         self._pages: OrderedDict[int, list[tuple[Any, ...]]] = OrderedDict()
-        self._set_ids(self._query())
+        self._set_ids(*self._query())
 
     # -- Qt model interface -----------------------------------------------------------
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        if parent.isValid():
+            return 0
+        return len(self._ids) if self._lazy_count is None else self._lazy_count
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.fields)
@@ -71,7 +78,7 @@ class InventoryTableModel(QAbstractTableModel):
             value = self._row(index.row())[index.column()]
             return str(value) if value else None
         if role == Qt.ItemDataRole.UserRole:
-            return int(self._ids[index.row()])
+            return self.id_at(index.row())
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -101,22 +108,27 @@ class InventoryTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Re-run the current sort and search (after edits or a new search)."""
-        ids = self._query()
-        if len(ids) != len(self._ids):
+        ids, count = self._query()
+        if count != self.rowCount():
             self.beginResetModel()
-            self._set_ids(ids)
+            self._set_ids(ids, count)
             self.endResetModel()
         else:  # same row count: a layout change keeps the view's scroll position
             self.layoutAboutToBeChanged.emit()
-            self._set_ids(ids)
+            self._set_ids(ids, count)
             self.layoutChanged.emit()
 
     def id_at(self, row: int) -> int:
+        if row >= len(self._ids):
+            self._complete()
         return int(self._ids[row])
 
     def row_of(self, row_id: int) -> int:
         """The row showing record ``row_id``, or -1 if the search hides it."""
         hits = np.flatnonzero(self._ids == row_id)
+        if not len(hits) and self._lazy_count is not None:
+            self._complete()
+            hits = np.flatnonzero(self._ids == row_id)
         return int(hits[0]) if len(hits) else -1
 
     def total_rows(self) -> int:
@@ -124,16 +136,39 @@ class InventoryTableModel(QAbstractTableModel):
 
     # -- internals --------------------------------------------------------------------
 
-    def _query(self) -> np.ndarray:
-        return self._inv.ordered_ids(
-            self.spec.name, self._sort_field, self._descending, self._search
-        )
+    def _query(self) -> tuple[np.ndarray, int]:
+        """``(ids, row count)``: all ids, or only the first page of a large table."""
+        table = self.spec.name
+        if not self._search and self._inv.count(table) > PAGE_ROWS:
+            first = self._inv.first_ids(table, self._sort_field, self._descending, PAGE_ROWS)
+            if first is not None:
+                return first, self._inv.count(table)
+        ids = self._inv.ordered_ids(table, self._sort_field, self._descending, self._search)
+        return ids, len(ids)
 
-    def _set_ids(self, ids: np.ndarray) -> None:
+    def _set_ids(self, ids: np.ndarray, count: int) -> None:
         self._ids = ids
+        self._lazy_count = count if count != len(ids) else None
         self._pages.clear()
 
+    def _complete(self) -> None:
+        """Replace the first page of ids by the full list, keeping the row count views
+        were told (if the inventory changed since, a refresh brings the new count)."""
+        if self._lazy_count is None:
+            return
+        count, first = self._lazy_count, self._ids
+        ids = self._inv.ordered_ids(
+            self.spec.name, self._sort_field, self._descending, self._search
+        )
+        if len(ids) != count:  # changed by another process meanwhile: absent rows blank
+            ids = np.concatenate((ids[:count], np.full(max(count - len(ids), 0), -1)))
+        if not np.array_equal(ids[: len(first)], first):
+            self._pages.clear()
+        self._ids, self._lazy_count = ids, None
+
     def _row(self, row: int) -> tuple[Any, ...]:
+        if row >= len(self._ids):
+            self._complete()
         page_no = row // PAGE_ROWS
         page = self._pages.get(page_no)
         if page is None:
