@@ -59,7 +59,7 @@ class InsertRecord(Command):
     def apply(self, inv: Inventory) -> Command:
         spec = schema.table(self.table)
         values = normalise(self.table, self.values)
-        check_record(self.table, values)
+        check_record(self.table, values, hardware_tdp(inv, values))
         record = {k: v for k, v in values.items() if v is not None}
         with inv.transaction(), _readable_integrity_errors(spec, values):
             row_id = inv.insert_row(self.table, record, self.row_id)
@@ -98,7 +98,7 @@ class UpdateRecord(Command):
         wanted = {k: normalise(self.table, self.changes)[k] for k in self.changes}
         changes = {k: v for k, v in wanted.items() if old.get(k) != v}
         merged = {**old, **changes}
-        check_record(self.table, merged)
+        check_record(self.table, merged, hardware_tdp(inv, merged))
         description = self.description or (
             f"Edit {spec.singular} '{inv.title(self.table, self.row_id)}'"
         )
@@ -184,6 +184,17 @@ class RestoreRecords(Command):
                     entries.append(("insert", t, r["id"], None, None, values))
             inv.log(inv.next_log_batch(), entries, self.description)
         return DeleteRecords(self.table, list(self.ids), _inverse_text(self.description))
+
+
+def hardware_tdp(inv: Inventory, values: dict[str, Any]) -> float | None:
+    """TDP (W) of the hardware a record points at, or None."""
+    hw = values.get("hardware_id")
+    if hw is None:
+        return None
+    try:
+        return inv.get("hardware", int(hw))["tdp_w"]
+    except RecordNotFoundError:
+        return None
 
 
 def duplicate_values(inv: Inventory, table: str, row_id: int) -> dict[str, Any]:

@@ -177,9 +177,31 @@ def normalise(table: str, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check_record(table: str, values: dict[str, Any]) -> None:
-    """Raise :class:`ValidationError` listing every problem of the record, if any."""
+#: the most a device may draw, as a multiple of its hardware's TDP, before it is refused
+MAX_POWER_OVER_TDP = 10.0
+
+
+def power_problem(values: dict[str, Any], tdp_w: float | None) -> str | None:
+    """Why a training run's average power per device is impossible for its hardware."""
+    power = values.get("avg_power_w")
+    if power is None or not tdp_w or power <= MAX_POWER_OVER_TDP * tdp_w:
+        return None
+    return (
+        f"is more than {MAX_POWER_OVER_TDP:g} x the hardware's TDP ({tdp_w:,g} W): "
+        "give the average power of one device, in W"
+    )
+
+
+def check_record(table: str, values: dict[str, Any], tdp_w: float | None = None) -> None:
+    """Raise :class:`ValidationError` listing every problem of the record, if any.
+
+    ``tdp_w`` is the TDP of the record's hardware, when it has one (power check).
+    """
     problems = record_problems(table, values)
+    if table == "training_runs" and "avg_power_w" not in problems:
+        reason = power_problem(values, tdp_w)
+        if reason:
+            problems["avg_power_w"] = reason
     if problems:
         spec = schema.table(table)
         parts = [f"{spec.field(k).label} {v}" for k, v in problems.items()]

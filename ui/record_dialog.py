@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from core import schema
+from core.commands import hardware_tdp
 from core.inventory import Inventory
-from core.validation import parse_value, record_problems
+from core.validation import parse_value, power_problem, record_problems
 
 _BLANK_DATE = QDate(1900, 1, 1)  # shown as "—": the date edit's way to say "no date"
 _ERROR_STYLE = (
@@ -260,6 +261,10 @@ class RecordDialog(QDialog):
     def problems(self) -> dict[str, str]:
         values = self.values()
         problems = dict(record_problems(self.spec.name, values))
+        if self.spec.name == "training_runs" and "avg_power_w" not in problems:
+            reason = power_problem(values, hardware_tdp(self._inv, values))
+            if reason:
+                problems["avg_power_w"] = reason
         problems.update(self._parse_errors)
         return problems
 

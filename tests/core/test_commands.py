@@ -143,3 +143,15 @@ def test_duplicate_values_get_a_free_name(inv, model_id):
     InsertRecord("models", values).apply(inv)
     again = duplicate_values(inv, "models", model_id)
     assert again["name"] == "Support bot (copy 2)"
+
+
+def test_power_over_ten_times_tdp_is_refused(inv, model_id):
+    hw = InsertRecord("hardware", {"name": "GPU X", "kind": "accelerator", "tdp_w": 400})
+    hw.apply(inv)
+    run = {"name": "r", "model_id": model_id, "kind": "fine-tuning", "hardware_id": hw.row_id}
+    with pytest.raises(ValidationError, match=r"more than 10 x the hardware's TDP \(400 W\)"):
+        InsertRecord("training_runs", {**run, "avg_power_w": 4001}).apply(inv)
+    ok = InsertRecord("training_runs", {**run, "avg_power_w": 4000})
+    ok.apply(inv)
+    with pytest.raises(ValidationError, match="TDP"):
+        UpdateRecord("training_runs", ok.row_id, {"avg_power_w": 9000}).apply(inv)

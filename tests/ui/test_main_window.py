@@ -330,3 +330,21 @@ def test_a_refused_save_reopens_the_form_with_what_was_typed(
     [warning] = messages.texts("warning")
     assert "already exists" in warning
     assert window.inventory.count("models") == 3
+
+
+def test_form_refuses_power_over_ten_times_the_tdp(qtbot, inv_path):
+    with Inventory.open(inv_path) as inv:
+        dialog = RecordDialog(inv, "training_runs")
+        qtbot.addWidget(dialog)
+        fill(
+            dialog,
+            name="ft",
+            model_id="BERT base",
+            kind="Fine-tuning",
+            hardware_id="NVIDIA A100 SXM4",
+            avg_power_w="5000",
+        )
+        assert "more than 10 x the hardware's TDP (400 W)" in dialog.error_text("avg_power_w")
+        assert not dialog.buttons.button(dialog.buttons.StandardButton.Save).isEnabled()
+        fill(dialog, avg_power_w="380")
+        assert dialog.error_text("avg_power_w") == ""
