@@ -23,6 +23,8 @@ from ui.table_model import InventoryTableModel
 from ui.undo import InventoryEditor
 
 SEARCH_DELAY_MS = 250
+#: tables whose records are emission entries with an explanation
+EXPLAINABLE = ("training_runs", "deployments")
 
 
 class InventoryPage(QWidget):
@@ -66,10 +68,20 @@ class InventoryPage(QWidget):
         self.edit_button.clicked.connect(self.edit_record)
         self.duplicate_button.clicked.connect(self.duplicate_record)
         self.delete_button.clicked.connect(self.delete_records)
+        self.explain_button = QPushButton("Explain…")
+        self.explain_button.setToolTip("How the selected entry's emissions were reached (Ctrl+E)")
+        self.explain_button.clicked.connect(self.explain_record)
+        self.explain_button.setVisible(table in EXPLAINABLE)
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
-        for b in (self.add_button, self.edit_button, self.duplicate_button, self.delete_button):
+        for b in (
+            self.add_button,
+            self.edit_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.explain_button,
+        ):
             bar.addWidget(b)
 
         self.view = QTableView()
@@ -171,6 +183,22 @@ class InventoryPage(QWidget):
                 self.select_id(row_id)
                 return
 
+    def explain_record(self) -> None:
+        """Open the explanation of the selected training run or deployment."""
+        row_id = self.current_id()
+        if row_id is None or self.spec.name not in EXPLAINABLE:
+            return
+        from ui.explain_dialog import ExplainDialog  # built on demand
+
+        dialog = ExplainDialog(
+            self._inv.path,
+            f"{self.spec.name}:{row_id}",
+            self._inv.title(self.spec.name, row_id),
+            self,
+        )
+        self.explain_dialog = dialog
+        dialog.open()
+
     def delete_records(self) -> None:
         ids = self.selected_ids()
         if not ids:
@@ -219,7 +247,7 @@ class InventoryPage(QWidget):
 
     def _update_buttons(self, *_: object) -> None:
         has = bool(self.view.selectionModel().selectedRows()) or self.view.currentIndex().isValid()
-        for b in (self.edit_button, self.duplicate_button, self.delete_button):
+        for b in (self.edit_button, self.duplicate_button, self.delete_button, self.explain_button):
             b.setEnabled(has)
 
     def _update_status(self) -> None:

@@ -6,7 +6,6 @@ numpy, the forms, the commands) are imported then: the empty window paints first
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
+from core import APP_NAME, INVENTORY_SUFFIX, schema
 from core.errors import LedgerError
 from core.inventory import Inventory
 from ui.settings import SettingsStore, demo_inventory_path
@@ -182,13 +181,22 @@ class MainWindow(QMainWindow):
         self.find_action = self._action(
             "&Find", lambda: self._page_call("focus_search"), key.Find, "Search this page"
         )
-        self.about_action = self._action("&About AI Carbon Ledger", self.show_about)
+        self.about_action = self._action(
+            "&About AI Carbon Ledger and Data Sources", self.show_about
+        )
+        self.explain_action = self._action(
+            "E&xplain…",
+            lambda: self._page_call("explain_record"),
+            QKeySequence("Ctrl+E"),
+            "How the selected training run's or deployment's emissions were reached",
+        )
         self.page_actions = [
             self.add_action,
             self.edit_action,
             self.duplicate_action,
             self.delete_action,
             self.find_action,
+            self.explain_action,
         ]
 
     def _build_menus(self) -> None:
@@ -490,16 +498,10 @@ class MainWindow(QMainWindow):
     # -- misc -------------------------------------------------------------------------
 
     def show_about(self) -> None:
-        path = str(self.inventory.path) if self.inventory else "no inventory open"
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>An inventory of your organisation's AI and its greenhouse-gas emissions.</p>"
-            f"<p>Inventory: <tt>{html.escape(path)}</tt></p>"
-            "<p>Reference data sources and licences are listed in "
-            "<tt>resources/reference/SOURCES.md</tt>.</p>",
-        )
+        from ui.about_dialog import AboutDialog  # built on demand
+
+        dialog = AboutDialog(self.inventory.path if self.inventory else None, self)
+        dialog.exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_window_geometry(self.saveGeometry())

@@ -1,0 +1,72 @@
+"""The Explain dialog (engine off the UI thread) and the About / data sources dialog."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import QDialog
+
+from core.inventory import Inventory
+from ui.about_dialog import AboutDialog
+from ui.explain_dialog import ExplainDialog, period_choices
+from ui.main_window import MainWindow
+from ui.settings import SettingsStore
+
+
+def test_explain_runs_off_the_ui_thread_and_shows_the_formula(qtbot, tmp_path):
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path) as inv:
+        m = inv.insert_logged("models", [{"name": "<b>Llama</b>"}], "t")[0]
+        site = inv.insert_logged(
+            "sites", [{"name": "Lyon", "kind": "own", "country": "FR", "pue": 1.3}], "t"
+        )[0]
+        run = inv.insert_logged(
+            "training_runs",
+            [
+                {
+                    "name": "ft <i>1</i>",
+                    "model_id": m,
+                    "kind": "fine-tuning",
+                    "site_id": site,
+                    "energy_kwh": 500.0,
+                    "energy_boundary": "it",
+                    "start_date": "2026-02-01",
+                    "end_date": "2026-02-02",
+                }
+            ],
+            "t",
+        )[0]
+    window = MainWindow(SettingsStore())
+    qtbot.addWidget(window)
+    window.show()
+    window.open_inventory(path)
+    window.show_page("training_runs")
+    page = window.pages["training_runs"]
+    page.select_id(run)
+    window.explain_action.trigger()
+    dialog = page.explain_dialog
+    assert isinstance(dialog, ExplainDialog) and dialog.computing
+    qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
+    text = dialog.text.toPlainText()
+    assert "ft <i>1</i>" in text  # shown literally, never as markup
+    assert "x PUE 1.3 = 650 kWh" in text
+    assert "FR 2023" in text and "CC BY 4.0" in text
+    dialog.period.setCurrentIndex(dialog.period.findText("2025"))
+    qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
+    assert "No activity in this period." in dialog.text.toPlainText()
+    dialog.close()
+
+
+def test_period_choices_cover_recent_quarters():
+    choices = period_choices(dt.date(2026, 2, 10))
+    assert choices[:3] == [("All time", None), ("2026", "2026"), ("2025", "2025")]
+    assert [c[1] for c in choices[3:6]] == ["2026-Q1", "2025-Q4", "2025-Q3"]
+
+
+def test_about_lists_every_data_source(qtbot, tmp_path):
+    dialog = AboutDialog(tmp_path / "team.aicl")
+    qtbot.addWidget(dialog)
+    text = dialog.sources.toPlainText()
+    for source in ("Our World in Data", "Cloud Carbon Footprint", "CodeCarbon", "ML.ENERGY"):
+        assert source in text
+    assert isinstance(dialog, QDialog)
