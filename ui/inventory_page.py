@@ -149,8 +149,9 @@ class InventoryPage(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def add_record(self) -> None:
-        self._run_form(None, f"Add {self.spec.singular}")
+    def add_record(self, values: dict | None = None) -> None:
+        """Add a record through the form, optionally starting from ``values``."""
+        self._run_form(None, f"Add {self.spec.singular}", values)
 
     def edit_record(self) -> None:
         row_id = self.current_id()

@@ -40,8 +40,11 @@ FILE_FILTER = f"AI Carbon Ledger inventories (*{INVENTORY_SUFFIX});;All files (*
 NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("dashboard", "Dashboard"),
     *((name, schema.TABLES[name].label) for name in schema.NAVIGATION_TABLES),
+    ("reference", "Reference data"),
     ("reports", "Reports"),
 )
+#: pages whose page actions (Add, Edit, Delete, ...) edit a table
+EDITING_PAGES = (*schema.TABLES, "reference")
 NAV_LABELS = dict(NAV_PAGES)
 PLACEHOLDERS = {
     "dashboard": (
@@ -440,6 +443,11 @@ class MainWindow(QMainWindow):
 
                 assert self.inventory is not None and self.editor is not None
                 page = InventoryPage(self.inventory, self.editor, key)
+            elif key == "reference":
+                from ui.reference_page import ReferenceDataPage  # reads the shipped tables
+
+                assert self.inventory is not None and self.editor is not None
+                page = ReferenceDataPage(self.inventory, self.editor)
             else:
                 page = PlaceholderPage(*PLACEHOLDERS[key])
             self.pages[key] = page
@@ -448,7 +456,7 @@ class MainWindow(QMainWindow):
 
     def _table_pages(self) -> dict[str, InventoryPage]:
         """The table pages built so far."""
-        return {k: cast("InventoryPage", p) for k, p in self.pages.items() if k in schema.TABLES}
+        return {k: cast("InventoryPage", p) for k, p in self.pages.items() if k in EDITING_PAGES}
 
     def _page_call(self, method: str) -> None:
         page = self.current_page()
@@ -465,7 +473,7 @@ class MainWindow(QMainWindow):
             self._dirty.discard(key)
         self.stack.setCurrentWidget(page)
         for action in self.page_actions:
-            action.setEnabled(key in schema.TABLES)
+            action.setEnabled(key in EDITING_PAGES)
         self.settings.set_current_page(key)
 
     def _on_editor_edited(self, tables: frozenset[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from PySide6.QtWidgets import QDialog
 
 from core.inventory import Inventory
@@ -70,3 +71,40 @@ def test_about_lists_every_data_source(qtbot, tmp_path):
     for source in ("Our World in Data", "Cloud Carbon Footprint", "CodeCarbon", "ML.ENERGY"):
         assert source in text
     assert isinstance(dialog, QDialog)
+
+
+def test_reference_page_overrides_a_grid_factor_and_undoes_it(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from ui.record_dialog import RecordDialog
+
+    path = tmp_path / "inv.aicl"
+    Inventory.create(path).close()
+    window = MainWindow(SettingsStore())
+    qtbot.addWidget(window)
+    window.show()
+    window.open_inventory(path)
+    window.show_page("reference")
+    page = window.pages["reference"]
+    grid = page.grid
+    grid.search.setText("grid:FR:2023")
+    assert grid.proxy.rowCount() == 1
+    row = grid.proxy.index(0, 0)
+    assert row.data(Qt.ItemDataRole.UserRole)["source"].startswith("Ember")
+    grid.view.selectRow(0)
+    seen = {}
+
+    def exec_form(dialog):
+        seen.update(dialog.values())
+        dialog.editor("value").setText("35")
+        dialog.editor("reason").setText("RTE 2023 annual average")
+        return RecordDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RecordDialog, "exec", exec_form)
+    grid.override_button.click()
+    assert seen["key"] == "grid:FR:2023" and seen["value"] == pytest.approx(55.9, abs=2)
+    assert page.tabs.currentWidget() is page.overrides
+    assert window.inventory.get("factor_overrides", 1)["value"] == 35.0
+    assert window.inventory.change_log(1)[0]["table_name"] == "factor_overrides"
+    window.undo_action.trigger()
+    assert window.inventory.count("factor_overrides") == 0
