@@ -7,8 +7,10 @@ Errors are one line on stderr naming the file and the problem.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -28,7 +30,7 @@ from core.formatting import format_cell
 from core.inventory import Inventory
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("new", "demo", "list", "estimate", "explain")
+COMMANDS = ("new", "demo", "list", "estimate", "explain", "settings")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
+    p = sub.add_parser("settings", help="show or change the inventory's settings")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file")
+    p.add_argument(
+        "assignments",
+        metavar="KEY=VALUE",
+        nargs="*",
+        help="e.g. embodied_convention=capital-goods (amortised is the default)",
+    )
+
     p = sub.add_parser("explain", help="how one entry's figures were reached, with sources")
     p.add_argument("inventory", metavar="INVENTORY", help="inventory file to read")
     p.add_argument("entry", metavar="ENTRY_ID", help="training_runs:ID or deployments:ID")
@@ -138,6 +149,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         elif args.command == "list":
             with Inventory.open(args.inventory) as inv:
                 _list(inv, args.table, args.format, args.search, out)
+        elif args.command == "settings":
+            with Inventory.open(args.inventory) as inv:
+                _settings(inv, args.assignments, out)
         elif args.command in ("estimate", "explain"):
             if getattr(args, "samples", 0) < 0:
                 raise ValidationError("--samples must be 0 or more.")
@@ -149,20 +163,36 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as exc:
-        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (InventoryOpenError, InventoryExistsError) as exc:
         print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except LedgerError as exc:
-        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # output piped to head, less...: stop quietly, as Unix tools do
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the final flush
+        return EXIT_OK
     except OSError as exc:
         print(
             f"ai-carbon-ledger: {exc.filename or args.inventory}: {exc.strerror}", file=sys.stderr
         )
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _settings(inv: Inventory, assignments: list[str], out: TextIO) -> None:
+    from core.commands import SETTINGS, SetSetting
+
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise ValidationError(f"'{assignment}' is not KEY=VALUE.")
+        SetSetting(key.strip(), value.strip()).apply(inv)
+    for key, allowed in SETTINGS.items():
+        print(f"{key} = {inv.meta(key, allowed[0])}  (one of: {', '.join(allowed)})", file=out)
 
 
 def _records(inv: Inventory, table: str, search: str) -> Iterator[dict[str, Any]]:

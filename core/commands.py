@@ -279,3 +279,46 @@ class _readable_integrity_errors:
                 f"The {self.spec.singular} refers to a record that no longer exists.",
             ) from exc
         raise ValidationError(f"The {self.spec.singular} cannot be saved: {text}.") from exc
+
+
+#: inventory settings a user may change, with their allowed values (first: the default)
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "embodied_convention": ("amortised", "capital-goods"),
+}
+
+
+@dataclass
+class SetSetting(Command):
+    """Change an inventory setting (stored in ``meta``); logged like any edit."""
+
+    key: str
+    value: str
+    description: str = ""
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset({"meta"})
+
+    def apply(self, inv: Inventory) -> Command:
+        allowed = SETTINGS.get(self.key)
+        if allowed is None:
+            raise ValidationError(
+                f"There is no setting called '{self.key}' (settings: {', '.join(SETTINGS)})."
+            )
+        if self.value not in allowed:
+            raise ValidationError(f"{self.key} must be one of: {', '.join(allowed)}.")
+        old = inv.meta(self.key, allowed[0]) or allowed[0]
+        description = self.description or f"Set {self.key.replace('_', ' ')} to {self.value}"
+        with inv.transaction():
+            inv.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self.key, self.value),
+            )
+            inv.log(
+                inv.next_log_batch(),
+                [("update", "meta", 0, self.key, old, self.value)],
+                description,
+            )
+        self.description = description
+        return SetSetting(self.key, old, _inverse_text(description))

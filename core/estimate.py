@@ -267,7 +267,7 @@ class Engine:
         if by == "phase":
             return {
                 "id": engine.KINDS[key],
-                "name": engine.KINDS[key].capitalize(),
+                "name": PHASE_NAMES[key],
                 "kind": engine.KINDS[key],
                 "scope": "",
             }

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -193,6 +194,11 @@ class MainWindow(QMainWindow):
             QKeySequence("Ctrl+E"),
             "How the selected training run's or deployment's emissions were reached",
         )
+        self.settings_action = self._action(
+            "Inventory &Settings…",
+            self.edit_inventory_settings,
+            tip="How this inventory counts the embodied emissions of hardware",
+        )
         self.page_actions = [
             self.add_action,
             self.edit_action,
@@ -225,6 +231,8 @@ class MainWindow(QMainWindow):
         self.redo_placeholder.setEnabled(False)
         self.edit_menu.addSeparator()
         self.edit_menu.addActions(self.page_actions)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.settings_action)
 
         self.view_menu = bar.addMenu("&View")
         for i, (key, label) in enumerate(NAV_PAGES):
@@ -280,7 +288,12 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
         self._update_nav_counts()
         self.nav.setEnabled(True)
-        for action in (*self.page_actions, self.save_copy_action, self.close_action):
+        for action in (
+            *self.page_actions,
+            self.save_copy_action,
+            self.close_action,
+            self.settings_action,
+        ):
             action.setEnabled(True)
         self.settings.add_recent_file(inventory.path)
         self.settings.set_last_inventory(inventory.path)
@@ -321,7 +334,12 @@ class MainWindow(QMainWindow):
     def _show_no_inventory(self, *, panel: bool = True) -> None:
         self._install_undo_actions()
         self.nav.setEnabled(False)
-        for action in (*self.page_actions, self.save_copy_action, self.close_action):
+        for action in (
+            *self.page_actions,
+            self.save_copy_action,
+            self.close_action,
+            self.settings_action,
+        ):
             action.setEnabled(False)
         if panel:
             self.stack.setCurrentWidget(self.no_inventory)
@@ -504,6 +522,33 @@ class MainWindow(QMainWindow):
                 item.setText(f"{label}  ({self.inventory.count(key):,})")
 
     # -- misc -------------------------------------------------------------------------
+
+    def edit_inventory_settings(self) -> None:
+        """Choose the embodied-emissions convention of this inventory (undoable)."""
+        if self.inventory is None or self.editor is None:
+            return
+        from core.commands import SETTINGS, SetSetting
+
+        labels = {
+            "amortised": "Amortised: spread over the hardware's lifetime by hours used "
+            "(what AI footprint tools do)",
+            "capital-goods": "Capital goods: counted in full in the quarter bought "
+            "(GHG Protocol Scope 3 category 2)",
+        }
+        values = SETTINGS["embodied_convention"]
+        current = self.inventory.meta("embodied_convention", values[0]) or values[0]
+        choice, ok = QInputDialog.getItem(
+            self,
+            "Inventory settings",
+            "Embodied emissions of hardware:",
+            [labels[v] for v in values],
+            values.index(current),
+            False,
+        )
+        if ok:
+            chosen = values[[labels[v] for v in values].index(choice)]
+            if chosen != current:
+                self.editor.run(SetSetting("embodied_convention", chosen))
 
     def show_about(self) -> None:
         from ui.about_dialog import AboutDialog  # built on demand

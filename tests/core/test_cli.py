@@ -251,3 +251,57 @@ def test_estimate_and_explain_refuse_bad_arguments(demo_path, args, message):
     assert result.returncode in (1, 2)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_settings_command_switches_the_embodied_convention(tmp_path):
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path) as inv:
+        m = inv.insert_logged("models", [{"name": "m"}], "t")[0]
+        site = inv.insert_logged("sites", [{"name": "DC", "kind": "own", "country": "DE"}], "t")[0]
+        hw = int(inv.ordered_ids("hardware", search="H100 SXM")[0])
+        inv.insert_logged(
+            "deployments",
+            [
+                {
+                    "name": "d",
+                    "model_id": m,
+                    "kind": "self-hosted",
+                    "site_id": site,
+                    "hardware_id": hw,
+                    "device_count": 8,
+                    "start_date": "2026-01-15",
+                    "end_date": "2026-12-31",
+                }
+            ],
+            "t",
+        )
+
+    def embodied_in(period):
+        doc = json.loads(
+            run(
+                "estimate",
+                path,
+                "--period",
+                period,
+                "--by",
+                "phase",
+                "--samples",
+                "0",
+                "--format",
+                "json",
+            ).stdout
+        )
+        return sum(r["location_kgco2e"] for r in doc["rows"] if r["kind"] == "embodied")
+
+    amortised_q1 = embodied_in("2026-Q1")
+    assert run("settings", path).stdout.startswith("embodied_convention = amortised")
+    result = run("settings", path, "embodied_convention=capital-goods")
+    assert result.returncode == 0 and "capital-goods" in result.stdout
+    # the whole 8 x (164 + 712.5) kg lands in the quarter the hardware came into use
+    assert embodied_in("2026-Q1") == pytest.approx(8 * (164 + 712.5))
+    assert embodied_in("2026-Q2") == 0
+    assert amortised_q1 < embodied_in("2026-Q1")
+    bad = run("settings", path, "embodied_convention=soon")
+    assert bad.returncode == 1 and str(path) in bad.stderr

@@ -155,3 +155,23 @@ def test_power_over_ten_times_tdp_is_refused(inv, model_id):
     ok.apply(inv)
     with pytest.raises(ValidationError, match="TDP"):
         UpdateRecord("training_runs", ok.row_id, {"avg_power_w": 9000}).apply(inv)
+
+
+def test_setting_the_embodied_convention_is_logged_and_undoable(inv):
+    from core.commands import SetSetting
+
+    undo = SetSetting("embodied_convention", "capital-goods").apply(inv)
+    assert inv.meta("embodied_convention") == "capital-goods"
+    entry = inv.change_log(1)[0]
+    assert (entry["table_name"], entry["field"], entry["old_value"], entry["new_value"]) == (
+        "meta",
+        "embodied_convention",
+        '"amortised"',
+        '"capital-goods"',
+    )
+    undo.apply(inv)
+    assert inv.meta("embodied_convention") == "amortised"
+    with pytest.raises(ValidationError, match="must be one of"):
+        SetSetting("embodied_convention", "whenever").apply(inv)
+    with pytest.raises(ValidationError, match="no setting called"):
+        SetSetting("colour", "green").apply(inv)

@@ -108,3 +108,26 @@ def test_reference_page_overrides_a_grid_factor_and_undoes_it(qtbot, tmp_path, m
     assert window.inventory.change_log(1)[0]["table_name"] == "factor_overrides"
     window.undo_action.trigger()
     assert window.inventory.count("factor_overrides") == 0
+
+
+def test_inventory_settings_dialog_switches_the_convention_undoably(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    path = tmp_path / "inv.aicl"
+    Inventory.create(path).close()
+    window = MainWindow(SettingsStore())
+    qtbot.addWidget(window)
+    window.open_inventory(path)
+    offered = []
+
+    def get_item(_parent, _title, _label, items, current, _editable):
+        offered.extend(items)
+        assert current == 0  # amortised is the default
+        return items[1], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
+    window.settings_action.trigger()
+    assert "GHG Protocol Scope 3 category 2" in offered[1]
+    assert window.inventory.meta("embodied_convention") == "capital-goods"
+    window.undo_action.trigger()
+    assert window.inventory.meta("embodied_convention") == "amortised"
