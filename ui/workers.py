@@ -39,13 +39,20 @@ class Task(QRunnable):
             self.signals.finished.emit(result)
 
 
+#: tasks started and not yet reported back: kept alive here, whoever asked for them (a
+#: dialog closed mid-run must not free a task a pool thread is still running)
+_RUNNING: set[Task] = set()
+
+
 def run_task(
     fn: Callable[[], Any], on_finished: Callable[[Any], None], on_failed: Callable[[str], None]
 ) -> Task:
-    """Run ``fn`` on the thread pool; call back on the main thread. Keep the returned
-    task referenced until a callback has run."""
+    """Run ``fn`` on the thread pool; call back on the main thread."""
     task = Task(fn)
     task.setAutoDelete(False)
+    _RUNNING.add(task)
+    task.signals.finished.connect(lambda _result: _RUNNING.discard(task))
+    task.signals.failed.connect(lambda _message: _RUNNING.discard(task))
     task.signals.finished.connect(on_finished)
     task.signals.failed.connect(on_failed)
     QThreadPool.globalInstance().start(task)

@@ -131,3 +131,21 @@ def test_inventory_settings_dialog_switches_the_convention_undoably(qtbot, tmp_p
     assert window.inventory.meta("embodied_convention") == "capital-goods"
     window.undo_action.trigger()
     assert window.inventory.meta("embodied_convention") == "amortised"
+
+
+def test_a_task_outlives_the_dialog_that_started_it(qtbot):
+    import threading
+
+    from PySide6.QtCore import QThreadPool
+
+    from ui import workers
+
+    release = threading.Event()
+    results = []
+    task = workers.run_task(lambda: release.wait(5) and "done", results.append, results.append)
+    del task  # the caller lets go while the pool thread still runs
+    assert len(workers._RUNNING) == 1
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.waitUntil(lambda: results == ["done"], timeout=5000)
+    assert not workers._RUNNING
