@@ -132,8 +132,13 @@ class Engine:
         by: str = "entry",
         samples: int = 1000,
         seed: int = 0,
+        entry: tuple[int, int] | None = None,
     ) -> Estimate:
-        """Totals and one row per group for ``period`` (all time when None)."""
+        """Totals and one row per group for ``period`` (all time when None).
+
+        ``entry`` (``(table index, id)``) restricts everything, the uncertainty draws
+        included, to one training run or deployment.
+        """
         if isinstance(period, str):
             period = parse_period(period)
         if by not in GROUPINGS:
@@ -141,6 +146,9 @@ class Engine:
         p, lines = self.pieces, self.lines
         w = p.weights(period)
         keep = w > 0
+        if entry is not None:
+            table, rid = entry
+            keep &= (lines.entry_table[p.line] == table) & (lines.entry_id[p.line] == rid)
         line = p.line[keep]
         w = w[keep]
         values = {

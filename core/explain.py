@@ -112,7 +112,9 @@ def explain(
     row = next(
         (
             r
-            for r in e.estimate(period, by="entry", samples=samples, seed=seed).rows
+            for r in e.estimate(
+                period, by="entry", samples=samples, seed=seed, entry=(table, rid)
+            ).rows
             if r.id == out.entry and r.kind != "embodied"
         ),
         None,

@@ -7,6 +7,7 @@ one place is refused everywhere, with the same reason.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from typing import Any
@@ -159,12 +160,17 @@ def override_key_problem(key: str | None) -> str | None:
         return None
     if _GRID_KEY.fullmatch(key):
         return None
-    from core.factors import load_parameters  # deferred: reads the shipped table once
-
-    names = load_parameters()
-    if key in names:
+    if key in _parameter_names():
         return None
     return "is not a parameter name or grid:ZONE:YEAR (see the Reference data page)"
+
+
+@functools.cache
+def _parameter_names() -> frozenset[str]:
+    """Names in the shipped ``parameters.csv``, read once (forms validate per keystroke)."""
+    from core.factors import load_parameters  # deferred: only override forms need it
+
+    return frozenset(load_parameters())
 
 
 def normalise(table: str, values: dict[str, Any]) -> dict[str, Any]:

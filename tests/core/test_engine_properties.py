@@ -144,3 +144,27 @@ def test_doubling_hours_doubles_operational_energy(tmp_path_factory, runs):
     e1 = sum(r.energy_kwh for r in one if r.kind == "training")
     e2 = sum(r.energy_kwh for r in two if r.kind == "training")
     assert e2 == pytest.approx(2 * e1, rel=1e-9, abs=1e-9)
+
+
+def test_an_entry_alone_gets_the_same_figures_as_in_the_whole_estimate(tmp_path):
+    runs = [
+        {
+            "device_count": 8,
+            "start": dt.date(2026, 1, 5),
+            "days": 3,
+            "power": None,
+            "energy": None,
+            "boundary": "it",
+            "site": i % 3,
+        }
+        for i in range(4)
+    ]
+    with build(tmp_path / "inv.aicl", runs, []) as inv:
+        engine = Engine(inv)
+        whole = engine.estimate(None, samples=0).rows
+        alone = engine.estimate(None, samples=0, entry=(0, 2)).rows
+    assert [r.id for r in alone if r.kind == "training"] == ["training_runs:2"]
+    row = next(r for r in alone if r.kind == "training")
+    assert row.location_kgco2e == pytest.approx(
+        next(r for r in whole if r.id == row.id and r.kind == "training").location_kgco2e
+    )
