@@ -16,7 +16,9 @@ published range and are not varied.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -110,7 +112,24 @@ class Engine:
 
     def refresh(self) -> None:
         """Re-read the inventory and recompute lines and month pieces."""
-        self.activity = activity_mod.load(self.inv)
+        self._compute(activity_mod.load(self.inv))
+
+    def derive(self, transform: Callable[[activity_mod.Activity], Any]) -> Engine:
+        """A what-if engine over a changed copy of this engine's activity.
+
+        ``transform`` receives a deep copy of the activity (columns, sites, sourcing,
+        settings) and changes it in place; the inventory is never touched. The new engine
+        computes with exactly the same code path as this one.
+        """
+        other = Engine.__new__(Engine)
+        other.inv, other.shipped, other.today = self.inv, self.shipped, self.today
+        changed = copy.deepcopy(self.activity)
+        transform(changed)
+        other._compute(changed)
+        return other
+
+    def _compute(self, act: activity_mod.Activity) -> None:
+        self.activity = act
         a = self.assumptions = self.shipped.with_overrides(self.activity.overrides)
         self.sites = engine.site_table(self.activity, a)
         self.hardware = engine.hardware_table(self.activity)
@@ -133,11 +152,13 @@ class Engine:
         samples: int = 1000,
         seed: int = 0,
         entry: tuple[int, int] | None = None,
+        entries: Collection[tuple[int, int]] | None = None,
     ) -> Estimate:
         """Totals and one row per group for ``period`` (all time when None).
 
-        ``entry`` (``(table index, id)``) restricts everything, the uncertainty draws
-        included, to one training run or deployment.
+        ``entry`` (``(table index, id)``, table index into ``engine.ENTRY_TABLES``)
+        restricts everything, the uncertainty draws included, to one training run or
+        deployment; ``entries`` restricts it to several (a dashboard filter).
         """
         if isinstance(period, str):
             period = parse_period(period)
@@ -149,6 +170,10 @@ class Engine:
         if entry is not None:
             table, rid = entry
             keep &= (lines.entry_table[p.line] == table) & (lines.entry_id[p.line] == rid)
+        if entries is not None:
+            wanted = np.array([t * 10**12 + i for t, i in entries], dtype=np.int64)
+            key = lines.entry_table[p.line].astype(np.int64) * 10**12 + lines.entry_id[p.line]
+            keep &= np.isin(key, wanted)
         line = p.line[keep]
         w = w[keep]
         values = {
