@@ -48,3 +48,53 @@ def test_derived_engine_changes_a_copy_and_leaves_the_original(demo_engine):
             assert inference[kind].energy_kwh == pytest.approx(2 * base[kind].energy_kwh)
     assert inference["training"].energy_kwh == pytest.approx(base["training"].energy_kwh)
     assert np.isfinite(what_if.estimate("2026", samples=100).totals["high_kgco2e"])
+
+
+def test_total_range_is_the_same_whatever_the_grouping(demo_engine):
+    totals = [
+        demo_engine.estimate("2026", by=by, samples=2000, seed=3).totals
+        for by in ("entry", "model", "phase", "scope", "site", "quarter")
+    ]
+    for t in totals[1:]:
+        assert t["low_kgco2e"] == pytest.approx(totals[0]["low_kgco2e"], rel=0.02)
+        assert t["high_kgco2e"] == pytest.approx(totals[0]["high_kgco2e"], rel=0.02)
+
+
+def test_many_groups_are_summarised_chunk_by_chunk_with_the_same_ranges(demo_engine, monkeypatch):
+    from core import estimate
+
+    dense = demo_engine.estimate("2026", by="entry", samples=4000, seed=1)
+    monkeypatch.setattr(estimate, "_MANY_GROUPS", 0)
+    monkeypatch.setattr(estimate, "_CHUNK_ELEMENTS", 40_000)  # several chunks
+    chunked = demo_engine.estimate("2026", by="entry", samples=4000, seed=1)
+    by_id = {(r.id, r.kind): r for r in chunked.rows}
+    compared = 0
+    for r in dense.rows:
+        if r.location_kgco2e > 1:
+            other = by_id[(r.id, r.kind)]
+            assert other.low_kgco2e == pytest.approx(r.low_kgco2e, rel=0.05)
+            assert other.high_kgco2e == pytest.approx(r.high_kgco2e, rel=0.05)
+            compared += 1
+    assert compared > 20
+    assert chunked.drivers and chunked.drivers[0]["name"] == dense.drivers[0]["name"]
+
+
+def test_an_entry_split_over_quarters_draws_its_own_error_once(demo_engine):
+    """One entry's quarters share its input errors: each quarter's range is the same
+    multiple of its central value."""
+    rows = demo_engine.estimate("2026", by="entry", samples=0).rows
+    row = next(r for r in rows if r.kind == "training" and r.id.startswith("training_runs"))
+    entry = (0, int(row.id.split(":")[1]))
+    for candidate in rows:
+        table, rid = candidate.id.split(":")
+        key = (0 if table == "training_runs" else 1, int(rid))
+        quarters = demo_engine.estimate("2026", by="quarter", samples=0, entry=key).rows
+        if len(quarters) >= 2 and candidate.kind != "embodied":
+            entry = key
+            break
+    else:
+        pytest.skip("no entry of the demo spans two quarters")
+    est = demo_engine.estimate("2026", by="quarter", samples=2000, entry=entry)
+    ratios = [r.high_kgco2e / r.location_kgco2e for r in est.rows if r.location_kgco2e > 0]
+    assert len(ratios) >= 2
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-3)
