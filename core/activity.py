@@ -8,6 +8,7 @@ choice columns are small integer codes (index into the field's choices, -1 when 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,38 @@ class Table:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
 
+    def take(self, positions: np.ndarray) -> Table:
+        """The rows at ``positions`` (in that order) as a new table."""
+        return Table(
+            self.name, self.ids[positions], {k: v[positions] for k, v in self.columns.items()}
+        )
+
+    def patched(self, ids: np.ndarray, fresh: Table) -> Table:
+        """This table with the rows ``ids`` replaced by ``fresh`` (their current state,
+        read again; an id missing from ``fresh`` was deleted, a new one inserted).
+
+        Updates of existing rows are written in place; inserts and deletes rebuild the
+        arrays (still in id order).
+        """
+        old = self.index_of(ids)
+        if (old >= 0).all() and len(fresh) == len(ids):
+            pos = self.index_of(fresh.ids)
+            for k, v in self.columns.items():
+                v[pos] = fresh.columns[k]
+            return self
+        keep = np.ones(len(self.ids), dtype=bool)
+        keep[old[old >= 0]] = False
+        merged_ids = np.concatenate([self.ids[keep], fresh.ids])
+        order = np.argsort(merged_ids, kind="stable")
+        return Table(
+            self.name,
+            merged_ids[order],
+            {
+                k: np.concatenate([v[keep], fresh.columns[k]])[order]
+                for k, v in self.columns.items()
+            },
+        )
+
     def index_of(self, record_ids: np.ndarray) -> np.ndarray:
         """Row positions of ``record_ids`` (-1 for ids not in the table)."""
         if len(self.ids) == 0:
@@ -59,6 +92,7 @@ class Activity:
     hardware_rows: list[dict[str, Any]]
     settings: dict[str, str]
     overrides: list[dict[str, Any]] = field(default_factory=list)
+    log_mark: int = 0  # the last change-log id this activity includes
 
 
 def _expr(table: str, f: schema.FieldSpec) -> str:
@@ -70,14 +104,20 @@ def _expr(table: str, f: schema.FieldSpec) -> str:
     return f.name
 
 
-def read_table(conn: sqlite3.Connection, table: str) -> Table:
-    """All numeric, date, choice and reference columns of ``table`` in id order."""
+def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = None) -> Table:
+    """All numeric, date, choice and reference columns of ``table`` in id order (only
+    the rows ``ids`` when given; ids that no longer exist are left out)."""
     spec = schema.table(table)
     fields = [f for f in spec.fields if f.kind not in ("text", "longtext")]
     exprs = ["id", *(_expr(table, f) for f in fields)]
     joined = " || ',' || ".join(f"ifnull({e}, 'nan')" for e in exprs)
+    where, params = "", ()
+    if ids is not None:
+        where = "WHERE id IN (SELECT value FROM json_each(?))"
+        params = (json.dumps([int(i) for i in ids]),)
     text = conn.execute(
-        f"SELECT group_concat(x, ',') FROM (SELECT {joined} AS x FROM {table} ORDER BY id)"
+        f"SELECT group_concat(x, ',') FROM (SELECT {joined} AS x FROM {table} {where} ORDER BY id)",
+        params,
     ).fetchone()[0]
     width = len(exprs)
     # np.fromstring's text mode (sep=",") parses in C; it is not the deprecated binary mode
@@ -95,6 +135,18 @@ def read_table(conn: sqlite3.Connection, table: str) -> Table:
     return table_data
 
 
+def changes_since(conn: sqlite3.Connection, mark: int) -> tuple[dict[str, list[int]], int]:
+    """Records edited since change-log id ``mark`` (table -> ids) and the new mark."""
+    changes: dict[str, list[int]] = {}
+    last = mark
+    for log_id, table, row_id in conn.execute(
+        "SELECT id, table_name, row_id FROM change_log WHERE id > ? ORDER BY id", (mark,)
+    ):
+        changes.setdefault(table, []).append(row_id)
+        last = log_id
+    return changes, last
+
+
 def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
     spec = schema.table(table)
     names = ("id", *spec.field_names)
@@ -105,7 +157,7 @@ def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
 def load(inv: Inventory) -> Activity:
     """Read everything the engine needs from ``inv`` in one read transaction."""
     conn = inv.conn
-    with inv.transaction():  # one consistent snapshot across tables
+    with inv.snapshot():  # one consistent snapshot across tables
         tables = {
             name: read_table(conn, name)
             for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models")
@@ -115,11 +167,13 @@ def load(inv: Inventory) -> Activity:
         hardware_rows = _rows(conn, "hardware")
         settings = dict(conn.execute("SELECT key, value FROM meta"))
         overrides = _rows(conn, "factor_overrides")
+        log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
     return Activity(
         sourcing=sourcing,
         site_rows=site_rows,
         hardware_rows=hardware_rows,
         settings=settings,
         overrides=overrides,
+        log_mark=log_mark,
         **tables,
     )

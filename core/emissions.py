@@ -15,11 +15,11 @@ Units: energy kWh, factors g CO2e per kWh, emissions kg CO2e, water litres.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from core import factors
+from core import columns, factors
 from core.engine import EMBODIED, Assumptions, Lines, SiteTable
 from core.periods import Period, split_by_month
 
@@ -28,7 +28,13 @@ SOURCING_KINDS = ("ppa", "onsite", "green-tariff", "eac", "supplier-factor")
 
 @dataclass
 class PieceResults:
-    """Per month piece: which line, which days, and its all-time results."""
+    """Per month piece: which line, which days, and its all-time results.
+
+    Pieces of lines that an edit replaced stay in the arrays with ``alive`` False until
+    the engine compacts them; every sum goes through :meth:`weights`, which gives them 0.
+    Market-based figures are computed per *cell*: the pieces of one site with the same
+    days, which every instrument treats alike.
+    """
 
     line: np.ndarray
     start: np.ndarray  # datetime64[D]
@@ -43,8 +49,17 @@ class PieceResults:
     factor_g_per_kwh: np.ndarray
     lookup_code: np.ndarray  # index into lookup_table; -1: the site's own factor
     lookup_table: list[factors.GridLookup]
-    instrument_pieces: list[np.ndarray]  # per sourcing row: the pieces it covered
-    residual_fallback: np.ndarray  # uncovered consumption priced at the location factor
+    cell: np.ndarray  # index into cell_keys
+    cell_keys: np.ndarray  # site, first day and length of each cell packed in an int64
+    alive: np.ndarray
+    is_embodied: np.ndarray
+    first_day: np.ndarray  # int32 days since 1970 (start and end, for fast weights)
+    last_day: np.ndarray
+    cell_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))  # g/kWh per cell
+    instrument_cells: list[np.ndarray] = field(default_factory=list)  # per sourcing row
+    residual_fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    _cell_index: dict[int, int] | None = None
+    _by_day: tuple[np.ndarray, np.ndarray] | None = None  # pieces ordered by first day
 
     def lookup(self, piece: int) -> factors.GridLookup | None:
         """The grid factor lookup of one piece (None: the site's own factor)."""
@@ -52,20 +67,79 @@ class PieceResults:
         return None if code < 0 else self.lookup_table[code]
 
     def fallbacks(self, keep: np.ndarray) -> list[str]:
-        """The distinct fallback notes of the grid lookups of the pieces in ``keep``."""
-        codes = np.unique(self.lookup_code[keep])
-        return sorted({self.lookup_table[c].fallback for c in codes[codes >= 0].tolist()} - {""})
+        """The distinct fallback notes of the grid lookups of the pieces ``keep`` (a
+        mask or indices)."""
+        used = np.bincount(self.lookup_code[keep] + 1, minlength=len(self.lookup_table) + 1)
+        codes = np.flatnonzero(used[1:])
+        return sorted({self.lookup_table[c].fallback for c in codes.tolist()} - {""})
+
+    def select(self, period: Period | None) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, weights) of the pieces with a share in ``period`` (all time: every
+        live piece). A piece is at most a calendar month long, so only pieces starting
+        from a month before the period's start can reach into it: those are found in
+        an index of pieces by first day, built once (pieces appended by later edits are
+        checked one by one)."""
+        if period is None:
+            idx = np.flatnonzero(self.alive)
+            return idx, np.ones(len(idx))
+        if self._by_day is None:
+            order = np.argsort(self.first_day, kind="stable")
+            self._by_day = (order, self.first_day[order])
+        order, days = self._by_day
+        first = np.datetime64(period.start, "D").astype(np.int64)
+        last = np.datetime64(period.end, "D").astype(np.int64)
+        lo = np.searchsorted(days, first - 31, side="left")
+        hi = np.searchsorted(days, last, side="right")
+        candidates = order[lo:hi]
+        if len(order) < len(self.line):  # appended since the index was built
+            candidates = np.concatenate([candidates, np.arange(len(order), len(self.line))])
+        f, t = self.first_day[candidates], self.last_day[candidates]
+        inside = np.minimum(t, last) - np.maximum(f, first) + 1
+        weight = np.where(
+            self.dated[candidates] & self.alive[candidates],
+            np.clip(inside, 0, None) / (t - f + 1),
+            0.0,
+        )
+        positive = weight > 0
+        return candidates[positive], weight[positive]
+
+    def instruments_covering(self, sel: np.ndarray) -> list[int]:
+        """Sourcing rows (by position) that covered any of the pieces in ``sel``."""
+        cells = np.unique(self.cell[sel & self.alive])
+        return [i for i, c in enumerate(self.instrument_cells) if np.isin(c, cells).any()]
 
     def weights(self, period: Period | None) -> np.ndarray:
         """Fraction of each piece inside ``period`` (all-time: 1; undated pieces: only
-        in all-time totals)."""
+        in all-time totals; replaced pieces: 0)."""
         if period is None:
-            return np.ones(len(self.line))
-        lo = np.maximum(self.start, np.datetime64(period.start, "D"))
-        hi = np.minimum(self.end, np.datetime64(period.end, "D"))
-        inside = np.clip((hi - lo).astype(np.int64) + 1, 0, None)
-        days = (self.end - self.start).astype(np.int64) + 1
-        return np.where(self.dated, inside / np.maximum(days, 1), 0.0)
+            return self.alive.astype(np.float64)
+        first = np.int32(np.datetime64(period.start, "D").astype(np.int64))
+        last = np.int32(np.datetime64(period.end, "D").astype(np.int64))
+        inside = np.minimum(self.last_day, last) - np.maximum(self.first_day, first) + 1
+        np.clip(inside, 0, None, out=inside)
+        days = self.last_day - self.first_day + 1
+        return np.where(self.dated & self.alive, inside / days, 0.0)
+
+
+_COLUMNS = (
+    "line",
+    "start",
+    "end",
+    "dated",
+    "facility_kwh",
+    "it_kwh",
+    "location_kg",
+    "market_kg",
+    "water_l",
+    "embodied_kg",
+    "factor_g_per_kwh",
+    "lookup_code",
+    "cell",
+    "alive",
+    "is_embodied",
+    "first_day",
+    "last_day",
+)
 
 
 def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, ...]:
@@ -83,6 +157,54 @@ def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, 
     return line, start, end, share, is_dated
 
 
+def _cell_key(site: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    days = start.astype(np.int64) + 2**20  # days since 1970, kept positive
+    length = (end - start).astype(np.int64)
+    return (site.astype(np.int64) << 42) | (days << 21) | np.clip(length, 0, 2**21 - 1)
+
+
+def _base(
+    lines: Lines,
+    first_line: int,
+    sites: SiteTable,
+    a: Assumptions,
+    today: dt.date | None,
+    lookup_offset: int,
+) -> tuple[dict[str, np.ndarray], list[factors.GridLookup]]:
+    """Everything about the pieces of ``lines`` that does not depend on other lines:
+    energy, location-based emissions and water (line numbers start at ``first_line``)."""
+    line, start, end, share, dated = pieces_for(lines, today)
+    facility = lines.facility_kwh[line] * share
+    it = lines.it_kwh[line] * share
+    embodied = lines.embodied_kg[line] * share
+    site = lines.site[line]
+    years = start.astype("datetime64[Y]").astype(np.int64) + 1970
+    factor, code, table = _grid(site, years, sites, a)
+    location = facility * factor / 1000.0
+    is_embodied = lines.kind[line] == EMBODIED
+    location = np.where(is_embodied, embodied, location)
+    cols = {
+        "line": line + first_line,
+        "start": start,
+        "end": end,
+        "dated": dated,
+        "facility_kwh": facility,
+        "it_kwh": it,
+        "location_kg": location,
+        "market_kg": location.copy(),
+        "water_l": it * np.nan_to_num(sites.wue[site]),
+        "embodied_kg": embodied,
+        "factor_g_per_kwh": factor,
+        "lookup_code": np.where(code >= 0, code + lookup_offset, -1),
+        "alive": np.ones(len(line), dtype=bool),
+    }
+    cols["is_embodied"] = is_embodied
+    cols["first_day"] = start.astype(np.int64).astype(np.int32)
+    cols["last_day"] = end.astype(np.int64).astype(np.int32)
+    cols["_key"] = _cell_key(site, start, end)
+    return cols, table
+
+
 def compute(
     lines: Lines,
     sites: SiteTable,
@@ -95,38 +217,84 @@ def compute(
 
     ``site_ids`` maps site indices to inventory ids (for instruments naming a site).
     """
-    line, start, end, share, dated = pieces_for(lines, today)
-    facility = lines.facility_kwh[line] * share
-    it = lines.it_kwh[line] * share
-    embodied = lines.embodied_kg[line] * share
-    site = lines.site[line]
-    years = start.astype("datetime64[Y]").astype(np.int64) + 1970
-    factor, lookup_code, lookup_table = _grid(site, years, sites, a)
-    location = facility * factor / 1000.0
-    market, instrument_pieces, fallback = _market(
-        site, start, end, facility, factor, sites, sourcing, site_ids
+    cols, table = _base(lines, 0, sites, a, today, 0)
+    keys, first, cell = np.unique(cols.pop("_key"), return_index=True, return_inverse=True)
+    p = PieceResults(
+        **cols,
+        lookup_table=table,
+        cell=cell.ravel(),
+        cell_keys=keys,
+        cell_factor=cols["factor_g_per_kwh"][first],
     )
-    is_embodied = lines.kind[line] == EMBODIED
-    location = np.where(is_embodied, embodied, location)
-    market = np.where(is_embodied, embodied, market)
-    water = it * np.nan_to_num(sites.wue[site])
-    return PieceResults(
-        line,
-        start,
-        end,
-        dated,
-        facility,
-        it,
-        location,
-        market,
-        water,
-        embodied,
-        factor,
-        lookup_code,
-        lookup_table,
-        instrument_pieces,
-        fallback & ~is_embodied,
+    apply_market(p, sites, sourcing, site_ids)
+    return p
+
+
+def replace_lines(
+    p: PieceResults,
+    dead_lines: np.ndarray,
+    new_lines: Lines,
+    first_line: int,
+    sites: SiteTable,
+    a: Assumptions,
+    sourcing: list[dict],
+    site_ids: np.ndarray,
+    today: dt.date | None = None,
+) -> PieceResults:
+    """``p`` after an edit: pieces of ``dead_lines`` (a mask over the old lines) retired,
+    pieces of ``new_lines`` (numbered from ``first_line``) added, and
+    the market-based figures of every piece recomputed."""
+    if dead_lines.any():
+        p.alive &= ~dead_lines[p.line]
+    cols, table = _base(new_lines, first_line, sites, a, today, len(p.lookup_table))
+    keys = cols.pop("_key")
+    if p._cell_index is None:
+        p._cell_index = {int(k): i for i, k in enumerate(p.cell_keys.tolist())}
+    index = p._cell_index
+    cell = np.empty(len(keys), dtype=np.int64)
+    added, added_factor = [], []
+    for i, k in enumerate(keys.tolist()):
+        c = index.get(k)
+        if c is None:
+            c = index[k] = len(p.cell_keys) + len(added)
+            added.append(k)
+            added_factor.append(cols["factor_g_per_kwh"][i])
+        cell[i] = c
+    cols["cell"] = cell
+    merged = {name: columns.append(getattr(p, name), cols[name]) for name in _COLUMNS}
+    out = PieceResults(
+        **merged,
+        lookup_table=p.lookup_table + table,
+        cell_keys=columns.append(p.cell_keys, np.array(added, dtype=np.int64)),
+        cell_factor=columns.append(p.cell_factor, np.array(added_factor, dtype=np.float64)),
+        _cell_index=index,
+        _by_day=p._by_day,  # still valid for the old pieces; new ones are checked apart
     )
+    apply_market(out, sites, sourcing, site_ids)
+    return out
+
+
+def apply_market(
+    p: PieceResults,
+    sites: SiteTable,
+    sourcing: list[dict],
+    site_ids: np.ndarray,
+) -> None:
+    """Market-based kg of every piece, cell by cell (see the module docstring)."""
+    n_cells = len(p.cell_keys)
+    live_kwh = np.where(p.alive, p.facility_kwh, 0.0)
+    cell_kwh = np.bincount(p.cell, weights=live_kwh, minlength=n_cells)
+    keys = p.cell_keys
+    c_site = (keys >> 42).astype(np.int64)
+    c_start = (((keys >> 21) & (2**21 - 1)) - 2**20).astype("datetime64[D]")
+    c_end = c_start + (keys & (2**21 - 1)).astype("timedelta64[D]")
+    market, covered, fallback = _market(
+        c_site, c_start, c_end, cell_kwh, p.cell_factor, sites, sourcing, site_ids
+    )
+    rate = np.divide(market, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
+    p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
+    p.instrument_cells = covered
+    p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
 
 
 def _grid(
@@ -191,8 +359,10 @@ def _market(
     sourcing: list[dict],
     site_ids: np.ndarray,
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Market-based kg per piece, the pieces each instrument covered, and the pieces
-    whose uncovered consumption took the location factor (no residual mix bundled)."""
+    """Market-based kg per cell (or piece), the cells each instrument covered, and the
+    cells whose uncovered consumption took the location factor (no residual mix
+    bundled). Every step is proportional to a cell's kWh, so splitting a cell's result
+    over its pieces by their kWh gives each piece exactly what it would get alone."""
     remaining = kwh.copy()
     market = np.zeros(len(kwh))
     supplier = np.full(len(kwh), np.nan)

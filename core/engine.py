@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from core import schema
+from core import columns, schema
 from core.activity import Activity
 from core.assumptions import (
     Assumptions,
@@ -123,8 +123,24 @@ class Lines:
     def __len__(self) -> int:
         return len(self.kind)
 
+    def entry_keys(self) -> np.ndarray:
+        """One int64 per line naming its entry (table index and id)."""
+        return entry_key(self.entry_table, self.entry_id)
+
+    def appended(self, more: Lines) -> Lines:
+        """These lines followed by ``more``."""
+        return Lines(
+            **{k: columns.append(getattr(self, k), getattr(more, k)) for k in _LINE_FIELDS}
+        )
+
+
+def entry_key(table: np.ndarray | int, rid: np.ndarray | int) -> np.ndarray:
+    """Entries (training run or deployment) as int64 keys: table index x 2^40 + id."""
+    return np.asarray(table, dtype=np.int64) * 2**40 + np.asarray(rid, dtype=np.int64)
+
 
 ENTRY_TABLES = ("training_runs", "deployments")
+_LINE_FIELDS = tuple(Lines.__dataclass_fields__)
 _INT_COLUMNS = (
     "entry_table",
     "entry_id",

@@ -265,16 +265,14 @@ def _location(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
 def _market(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
     p, src = e.pieces, e.activity.sourcing
     out = []
-    for i, pieces in enumerate(p.instrument_pieces):
-        hit = pieces[sel[pieces]] if len(pieces) else pieces
-        if len(hit):
-            s = src[i]
-            factor = s.get("factor_g_per_kwh") or 0
-            out.append(
-                f"instrument '{s['name']}' ({s['kind']}, {s['period_start']}.."
-                f"{s['period_end']}, {_n(factor, 'gCO2e/kWh')}) covers consumption "
-                "in this period"
-            )
+    for i in p.instruments_covering(sel):
+        s = src[i]
+        factor = s.get("factor_g_per_kwh") or 0
+        out.append(
+            f"instrument '{s['name']}' ({s['kind']}, {s['period_start']}.."
+            f"{s['period_end']}, {_n(factor, 'gCO2e/kWh')}) covers consumption "
+            "in this period"
+        )
     if (p.residual_fallback & sel).any():
         out.append("consumption no instrument covers: location factor (no residual mix bundled)")
     total = float((p.market_kg[sel] * w[sel]).sum())

@@ -239,6 +239,21 @@ class Inventory(TableViews):
     # -- transactions and metadata --------------------------------------------------
 
     @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read-only block that sees one consistent state of the file without blocking
+        writers (a deferred transaction in WAL mode); inside a transaction, just that."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All-or-nothing block; nested blocks become savepoints.
 

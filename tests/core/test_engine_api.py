@@ -61,11 +61,11 @@ def test_total_range_is_the_same_whatever_the_grouping(demo_engine):
 
 
 def test_many_groups_are_summarised_chunk_by_chunk_with_the_same_ranges(demo_engine, monkeypatch):
-    from core import estimate
+    from core import uncertainty
 
     dense = demo_engine.estimate("2026", by="entry", samples=4000, seed=1)
-    monkeypatch.setattr(estimate, "_MANY_GROUPS", 0)
-    monkeypatch.setattr(estimate, "_CHUNK_ELEMENTS", 40_000)  # several chunks
+    monkeypatch.setattr(uncertainty, "_MANY_GROUPS", 0)
+    monkeypatch.setattr(uncertainty, "_CHUNK_ELEMENTS", 40_000)  # several chunks
     chunked = demo_engine.estimate("2026", by="entry", samples=4000, seed=1)
     by_id = {(r.id, r.kind): r for r in chunked.rows}
     compared = 0
