@@ -1,0 +1,421 @@
+"""Reading sheets of rows from workbooks (XLSX, XLSM, XLS, ODS) and text files (CSV, TSV).
+
+Workbooks go through python-calamine: formulas give their cached values, numbers come
+back as floats, date-formatted cells as ``date``/``datetime``. Text files are sniffed by
+:mod:`core.importing.csvsniff` and read as strings. Either way rows are streamed: a
+sheet is never held whole as Python objects.
+
+Above the data there may be title rows, blank rows and a header split over two rows
+with merged cells; :func:`open_source` finds the header row and cleans the headers.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ImportCancelled, ImportReadError
+from core.importing.csvsniff import CsvDialect, sniff
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".bak")
+#: how far down to look for the header row
+HEADER_SEARCH_ROWS = 30
+#: longest cell accepted (Excel's own limit); a longer one is refused, not truncated
+MAX_CELL_CHARS = 32_767
+#: a workbook whose parts unpack to more than this is refused (zip bombs)
+MAX_UNPACKED_BYTES = 2 * 1024**3
+MAX_COMPRESSION_RATIO = 200
+
+Progress = Callable[[int, int | None], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass
+class SheetInfo:
+    """One sheet (or a whole CSV file) ready to import.
+
+    ``header_row`` is the 0-based row of the (last) header row; data starts below it.
+    ``headers`` are cleaned: merged header cells filled, two-row headers joined
+    ("Energy MWh"), trailing empty columns dropped, blanks named "Column C".
+    ``n_rows`` counts data rows when known cheaply (workbooks), else ``None``.
+    """
+
+    file: Path
+    name: str
+    hidden: bool
+    header_row: int
+    headers: list[str]
+    n_rows: int | None
+    #: 0-based column of the first header cell (workbooks may start at column B)
+    first_column: int = 0
+    #: how a text file is written (None for workbooks)
+    dialect: CsvDialect | None = None
+    #: file size in bytes (progress for text files)
+    size: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_text(self) -> bool:
+        return self.dialect is not None
+
+    @property
+    def label(self) -> str:
+        """``"file.xlsx, sheet Usage"`` or ``"file.csv"`` for messages."""
+        return self.file.name if self.is_text else f"{self.file.name}, sheet {self.name}"
+
+    def column_letter(self, index: int) -> str:
+        """Spreadsheet column letter of header ``index`` ("A", "AB")."""
+        return column_letter(self.first_column + index)
+
+
+def column_letter(index: int) -> str:
+    """0 -> "A", 27 -> "AB"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def open_source(
+    path: str | Path, *, progress: Progress | None = None, cancel: Cancel | None = None
+) -> list[SheetInfo]:
+    """The importable sheets of ``path`` with their detected header rows.
+
+    CSV/TSV (and CodeCarbon ``.bak`` files) give one sheet named after the file; workbooks
+    give every worksheet, hidden ones flagged. Empty sheets are left out. Raises
+    :class:`ImportReadError` with a message naming the file for files that are missing,
+    of an unknown type, encrypted, corrupt, empty or suspiciously large when unpacked.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImportReadError(f"{path}: no such file.")
+    if path.is_dir():
+        raise ImportReadError(f"{path}: is a folder, not a file to import.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportReadError(f"{path.name}: the file is empty; there is nothing to import.")
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        sheets = _open_workbook(path, size, cancel)
+    elif suffix in TEXT_SUFFIXES or _looks_like_text(path):
+        sheets = [_open_text(path, size)]
+    else:
+        raise ImportReadError(
+            f"{path.name}: cannot import '{suffix or 'files without an extension'}' files. "
+            "Use XLSX, XLSM, XLS, ODS, CSV or TSV."
+        )
+    with_header = [s for s in sheets if s.headers]
+    if not with_header:
+        raise ImportReadError(
+            f"{path.name}: the file has no data (no sheet with a header row was found)."
+        )
+    sheets = [s for s in with_header if next(iter_rows(s), None) is not None]
+    if not sheets:
+        raise ImportReadError(
+            f"{path.name}: the file has no data (a header row but no rows below it)."
+        )
+    if progress:
+        progress(len(sheets), len(sheets))
+    return sheets
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    return b"\x00" not in head and head.count(b"\n") >= 1
+
+
+# -- text files ---------------------------------------------------------------------------
+
+
+def _open_text(path: Path, size: int) -> SheetInfo:
+    dialect = sniff(path)
+    sheet = SheetInfo(path, path.stem, False, 0, [], None, dialect=dialect, size=size)
+    head = []
+    for _, row in _iter_text(sheet, start=0):
+        head.append(row)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    header_row, headers = detect_header(head, merged=[])
+    sheet.header_row, sheet.headers = header_row, headers
+    return sheet
+
+
+def _open_text_handle(sheet: SheetInfo) -> Any:
+    assert sheet.dialect is not None
+    return open(sheet.file, encoding=sheet.dialect.encoding, errors="strict", newline="")
+
+
+def _iter_text(sheet: SheetInfo, start: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(line number, cells)`` from row index ``start`` (0-based); blank cells are None."""
+    assert sheet.dialect is not None
+    limit = csv.field_size_limit()
+    try:
+        with _open_text_handle(sheet) as fh:
+            reader = csv.reader(fh, delimiter=sheet.dialect.delimiter)
+            index = -1
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                index += 1
+                if index < start:
+                    continue
+                yield reader.line_num, [c if c.strip() else None for c in row]
+    except csv.Error as exc:
+        line = reader.line_num
+        if "field larger than field limit" in str(exc):
+            raise ImportReadError(
+                f"{sheet.file.name}, line {line}: a cell is longer than {limit:,} characters; "
+                "this is not an inventory table (or the quotes in the file do not match)."
+            ) from exc
+        raise ImportReadError(f"{sheet.file.name}, line {line}: not valid CSV ({exc}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportReadError(
+            f"{sheet.file.name}: the text is not valid {sheet.dialect.encoding} "
+            f"(byte {exc.start:,}); save it as UTF-8 and try again."
+        ) from exc
+
+
+# -- workbooks ----------------------------------------------------------------------------
+
+
+def _check_zip(path: Path, size: int) -> None:
+    """Refuse zip bombs before calamine unpacks anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ImportReadError(
+            f"{path.name}: the workbook is damaged or not really a {path.suffix} file "
+            "(it is not a valid zip package)."
+        ) from exc
+    if total > MAX_UNPACKED_BYTES or (
+        total > 100 * 1024**2 and total > MAX_COMPRESSION_RATIO * size
+    ):
+        raise ImportReadError(
+            f"{path.name}: the workbook would unpack to {total / 1024**2:,.0f} MB from "
+            f"{size / 1024**2:,.1f} MB; refusing to open it (it looks like a zip bomb)."
+        )
+
+
+def _calamine_workbook(path: Path, size: int) -> Any:
+    import python_calamine as pc
+
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0") and path.suffix.lower() != ".xls":
+        raise ImportReadError(
+            f"{path.name}: the workbook is password-protected (encrypted). Remove the "
+            "password in your spreadsheet program, save it again and import that copy."
+        )
+    if head.startswith(b"PK\x03\x04"):
+        _check_zip(path, size)
+    elif path.suffix.lower() != ".xls":
+        what = "a PDF document" if head.startswith(b"%PDF") else "not a workbook"
+        raise ImportReadError(
+            f"{path.name}: this file is {what}, although its name ends in {path.suffix}."
+        )
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as exc:
+        raise ImportReadError(
+            f"{path.name}: the workbook is password-protected. Remove the password in your "
+            "spreadsheet program, save it again and import that copy."
+        ) from exc
+    except Exception as exc:  # calamine raises several unrelated types for damaged files
+        raise ImportReadError(
+            f"{path.name}: cannot read the workbook; it is damaged or not a "
+            f"{path.suffix} file ({exc})."
+        ) from exc
+
+
+def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetInfo]:
+    wb = _calamine_workbook(path, size)
+    out: list[SheetInfo] = []
+    try:
+        for meta in wb.sheets_metadata:
+            if cancel and cancel():
+                raise ImportCancelled("Opening the file was cancelled.")
+            if "WorkSheet" not in str(meta.typ):
+                continue  # chart sheets, macro sheets
+            sheet = wb.get_sheet_by_name(meta.name)
+            hidden = str(meta.visible).rsplit(".", 1)[-1] != "Visible"
+            info = SheetInfo(path, meta.name, hidden, 0, [], None, size=size)
+            if sheet.height == 0 or sheet.width == 0:
+                out.append(info)
+                continue
+            info.first_column = sheet.start[1] if sheet.start else 0
+            head = []
+            for i, row in enumerate(sheet.iter_rows()):
+                if i >= HEADER_SEARCH_ROWS:
+                    break
+                head.append([_clean_cell(c) for c in row])
+            merged = [
+                ((r0, c0 - info.first_column), (r1, c1 - info.first_column))
+                for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
+            ]
+            info.header_row, info.headers = detect_header(head, merged)
+            last = sheet.end[0] if sheet.end else info.header_row
+            info.n_rows = max(0, last - info.header_row)
+            out.append(info)
+    except Exception as exc:
+        if isinstance(exc, (ImportReadError, ImportCancelled)):
+            raise
+        raise ImportReadError(f"{path.name}: cannot read the workbook ({exc}).") from exc
+    return out
+
+
+def _clean_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return value
+
+
+# -- headers ------------------------------------------------------------------------------
+
+
+def _is_label(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip().replace(",", ".")
+    try:
+        float(text)
+        return False
+    except ValueError:
+        return True
+
+
+def detect_header(
+    rows: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> tuple[int, list[str]]:
+    """``(header row index, cleaned headers)`` for the first rows of a sheet.
+
+    The header is the first row with at least two cells (or the widest row's worth) that
+    are all labels, not numbers: a title row above has one cell, blank rows none. If the
+    header has merged cells spanning several columns and the next row is labels too,
+    the two rows form one header ("Energy" over "kWh" | "MWh" gives "Energy kWh").
+    Returns ``(0, [])`` when no row looks like a header.
+    """
+    filled = [_fill_merged(list(r), i, merged) for i, r in enumerate(rows)]
+    widths = [sum(1 for c in r if c is not None) for r in filled]
+    if not widths or max(widths) == 0:
+        return 0, []
+    widest = max(widths)
+    need = 1 if widest == 1 else max(2, (widest + 1) // 2)
+    header_index = None
+    for i, row in enumerate(filled):
+        cells = [c for c in row if c is not None]
+        if len(cells) >= need and all(_is_label(c) for c in cells):
+            header_index = i
+            break
+    if header_index is None:
+        return 0, []
+    header = filled[header_index]
+    spans = any(r0 == header_index and c1 > c0 for (r0, c0), (_, c1) in merged)
+    if spans and header_index + 1 < len(filled):
+        below = filled[header_index + 1]
+        cells = [c for c in below if c is not None]
+        if len(cells) >= 2 and all(_is_label(c) for c in cells):
+            width = max(len(header), len(below))
+            joined = []
+            for j in range(width):
+                top = header[j] if j < len(header) else None
+                sub = below[j] if j < len(below) else None
+                parts = [str(p).strip() for p in (top, sub) if p is not None]
+                if len(parts) == 2 and parts[0] == parts[1]:
+                    parts = parts[:1]
+                joined.append(" ".join(parts) if parts else None)
+            header, header_index = joined, header_index + 1
+    last = max((j for j, c in enumerate(header) if c is not None), default=-1)
+    headers = []
+    seen: dict[str, int] = {}
+    for j in range(last + 1):
+        text = " ".join(str(header[j]).split()) if header[j] is not None else ""
+        text = text or f"Column {column_letter(j)}"
+        if text in seen:  # two columns with the same header: keep both, tell them apart
+            seen[text] += 1
+            text = f"{text} ({seen[text]})"
+        else:
+            seen[text] = 1
+        headers.append(text)
+    return header_index, headers
+
+
+def _fill_merged(
+    row: list[Any], index: int, merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> list[Any]:
+    """Cells of a merged range take the value of its top-left cell."""
+    for (r0, c0), (r1, c1) in merged:
+        if r0 <= index <= r1 and c0 < len(row):
+            value = row[c0] if index == r0 else None
+            if index != r0:
+                continue  # vertically merged cells below the first stay empty
+            for j in range(c0 + 1, min(c1 + 1, len(row))):
+                if row[j] is None:
+                    row[j] = value
+    return row
+
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+def preview_rows(sheet: SheetInfo, n: int = 50) -> list[list[Any]]:
+    """The first ``n`` data rows as raw cells (``str``/``float``/``int``/``bool``/
+    ``date``/``datetime``/``None``), one cell per header."""
+    out = []
+    for _, cells in iter_rows(sheet):
+        out.append(cells)
+        if len(out) >= n:
+            break
+    return out
+
+
+def iter_rows(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
+    """``(row number as the user sees it, cells)`` for every data row, streaming.
+
+    Each row has exactly ``len(sheet.headers)`` cells (padded or cut); blank rows are
+    skipped. Text-file cells are strings; workbook cells are calamine's values with
+    blanks as ``None``. A cell longer than :data:`MAX_CELL_CHARS` raises
+    :class:`ImportReadError` naming the row.
+    """
+    width = len(sheet.headers)
+    if sheet.is_text:
+        source: Iterator[tuple[int, list[Any]]] = _iter_text(sheet, sheet.header_row + 1)
+    else:
+        source = _iter_workbook(sheet)
+    for number, cells in source:
+        if len(cells) != width:
+            cells = (cells + [None] * width)[:width]
+        if all(c is None for c in cells):
+            continue
+        yield number, cells
+
+
+def _iter_workbook(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
+    wb = _calamine_workbook(sheet.file, sheet.size)
+    ws = wb.get_sheet_by_name(sheet.name)
+    first = sheet.header_row + 1
+    for i, row in enumerate(ws.iter_rows()):
+        if i < first:
+            continue
+        cells = []
+        for c in row:
+            if isinstance(c, str):
+                if not c.strip():
+                    c = None
+                elif len(c) > MAX_CELL_CHARS:
+                    raise ImportReadError(
+                        f"{sheet.label}, row {i + 1}: a cell holds {len(c):,} characters "
+                        f"(more than {MAX_CELL_CHARS:,}); this is not an inventory table."
+                    )
+            cells.append(c)
+        yield i + 1, cells

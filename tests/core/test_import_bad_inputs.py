@@ -1,0 +1,164 @@
+"""The catalogue of bad inputs: each gives a clear message naming the file (and row and
+column where there is one) and leaves the inventory byte-for-byte unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core import cli
+from core.errors import ImportReadError
+from core.importing import open_source
+from core.inventory import Inventory
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    path = tmp_path / "inv.aicl"
+    inv = Inventory.create(path)
+    inv.insert_logged("models", [{"name": "Support bot", "version": "2"}], "fixture")
+    inv.close()
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run(inventory: Path, *args: str, capsys) -> tuple[int, str]:
+    before = _digest(inventory)
+    out = io.StringIO()
+    code = cli.main(["import", str(inventory), *args], out=out)
+    err = capsys.readouterr().err
+    assert _digest(inventory) == before, "the inventory changed"
+    return code, out.getvalue() + err
+
+
+def _zip_bomb(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
+            block = b"\0" * (1 << 20)
+            for _ in range(300):  # 300 MB of zeros, ~300 kB packed
+                fh.write(block)
+
+
+CASES = {
+    # name: (file name, writer, expected exit code, words in the message)
+    "empty file": ("empty.csv", lambda p: p.write_bytes(b""), 2, "empty.csv: the file is empty"),
+    "headers only": ("models.csv", lambda p: p.write_text("Model,Version\n"), 2, "no data"),
+    "pdf renamed": (
+        "report.xlsx",
+        lambda p: p.write_bytes(b"%PDF-1.7\n" + b"x" * 2000),
+        2,
+        "report.xlsx: this file is a PDF document",
+    ),
+    "password-protected workbook": (
+        # an encrypted OOXML workbook is an OLE compound file, not a zip package
+        "locked.xlsx",
+        lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096),
+        2,
+        "locked.xlsx: the workbook is password-protected",
+    ),
+    "zip bomb": ("bomb.xlsx", _zip_bomb, 2, "zip bomb"),
+    "corrupt workbook": (
+        "broken.xlsx",
+        lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 100),
+        2,
+        "broken.xlsx: the workbook is damaged",
+    ),
+    "50 MB single cell": (
+        "huge.csv",
+        lambda p: p.write_bytes(b'Model,Notes\nA,"' + b"x" * (50 * 1024 * 1024) + b'"\n'),
+        2,
+        "huge.csv, line 2: a cell is longer than",
+    ),
+    "binary garbage": (
+        "garbage.csv",
+        lambda p: p.write_bytes(bytes(range(256)) * 64),
+        2,
+        "garbage.csv: the file contains binary data",
+    ),
+    "unknown file type": (
+        "inventory.docx2",
+        lambda p: p.write_bytes(b"\0\1\2"),
+        2,
+        "cannot import",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_unreadable_files(inventory, tmp_path, capsys, case):
+    name, write, code, words = CASES[case]
+    path = tmp_path / name
+    write(path)
+    got, text = _run(inventory, str(path), capsys=capsys)
+    assert got == code, text
+    assert words in text
+
+
+def test_wrong_delimiter_names_the_missing_columns(inventory, tmp_path, capsys):
+    path = tmp_path / "models.csv"
+    path.write_text("Model:Version:Team\nA:1:x\n")
+    code, text = _run(inventory, str(path), "--kind", "models", capsys=capsys)
+    assert code == 1
+    assert "models.csv, row 1, column 'Name': no column is mapped to the required field" in text
+
+
+def test_text_in_numeric_columns(inventory, tmp_path, capsys):
+    path = tmp_path / "models.csv"
+    path.write_text("Model,Parameters (billions)\nA,seven\n")
+    code, text = _run(inventory, str(path), capsys=capsys)
+    assert code == 1
+    assert "models.csv, row 2, column 'Parameters (billions)' 'seven': must be a number" in text
+
+
+def test_missing_required_columns(inventory, tmp_path, capsys):
+    path = tmp_path / "usage.csv"
+    path.write_text("Deployment,Requests\nChat,100\n")
+    code, text = _run(inventory, str(path), "--kind", "usage", capsys=capsys)
+    assert code == 1
+    assert "column 'Period start': no column is mapped to the required field" in text
+
+
+def test_unknown_hardware_and_regions_with_suggestions(inventory, tmp_path, capsys):
+    path = tmp_path / "deployments.csv"
+    path.write_text(
+        "Deployment,Model,Kind,GPU type,Region\n"
+        "Chat EU,Support bot 2,Self-hosted,Google TPU v4,europe-west1\n"
+        "Chat US,Support bot 2,Self-hosted,NVIDIA T4,Iowa\n"
+    )
+    code, text = _run(inventory, str(path), capsys=capsys)
+    assert code == 1
+    assert "row 2, column 'GPU type' 'Google TPU v4': unknown hardware; closest: Google TPU" in text
+    assert "row 3, column 'Region' 'Iowa': unknown site; closest:" in text
+
+
+def test_duplicate_keys_in_the_file(inventory, tmp_path, capsys):
+    path = tmp_path / "models.csv"
+    path.write_text("Model,Version\nA,1\nB,1\nA,1\n")
+    code, text = _run(inventory, str(path), capsys=capsys)
+    assert code == 1
+    assert "row 4, column 'Model' 'A': repeats row 2 (same name and version)" in text
+
+
+def test_ranges_negative_zero_and_infinite(inventory, tmp_path, capsys):
+    path = tmp_path / "hardware.csv"
+    path.write_text("Name,Kind,TDP (W)\nX1,Accelerator,-5\nX2,Accelerator,0\nX3,Accelerator,inf\n")
+    code, text = _run(inventory, str(path), "--kind", "hardware", capsys=capsys)
+    assert code == 1
+    assert "row 2, column 'TDP (W)' '-5': must be more than 0 W" in text
+    assert "row 3, column 'TDP (W)' '0': must be more than 0 W" in text
+    assert "row 4, column 'TDP (W)' 'inf': must be a finite number" in text
+
+
+def test_read_errors_are_ledger_errors(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"")
+    with pytest.raises(ImportReadError, match=r"x\.csv"):
+        open_source(path)
