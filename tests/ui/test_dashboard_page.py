@@ -1,0 +1,250 @@
+"""The dashboard page on the demo inventory: plot data equals the engine's, clicks, live updates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage, QPalette
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from core.demo import build_demo
+from core.estimate import Engine
+from ui.main_window import MainWindow
+from ui.settings import SettingsStore
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = 500  # DashboardRequest's default
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dashui") / "demo.aicl"
+    build_demo(path).close()
+    return path
+
+
+@pytest.fixture
+def window(qtbot, demo_file, tmp_path):
+    path = tmp_path / "demo.aicl"
+    path.write_bytes(demo_file.read_bytes())
+    w = MainWindow(SettingsStore())
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_inventory(path)
+    return w
+
+
+def open_dashboard(qtbot, window):
+    window.show_page("dashboard")
+    page = window.pages["dashboard"]
+    qtbot.waitUntil(lambda: page.data is not None and not page.computing, timeout=20000)
+    return page
+
+
+def engine_for(window):
+    return Engine(window.inventory)
+
+
+def bar_heights(item):
+    return np.asarray(item.opts["height"], dtype=float)
+
+
+def test_start_up_does_not_import_pyqtgraph_until_the_dashboard_shows(tmp_path, demo_file):
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from PySide6.QtCore import QSettings\n"
+        "QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,"
+        f" {str(tmp_path)!r})\n"
+        "app = QApplication([])\n"
+        "from ui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); w.open_inventory(sys.argv[1]); w.show_page('models')\n"
+        "before = 'pyqtgraph' in sys.modules\n"
+        "w.show_page('dashboard')\n"
+        "print(before, 'pyqtgraph' in sys.modules)\n"
+        "w.pages['dashboard'].shutdown()\n"
+        "from PySide6.QtCore import QThreadPool; QThreadPool.globalInstance().waitForDone()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(demo_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_plot_items_hold_the_engines_figures(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    engine = engine_for(window)
+    period = page.request().period
+    trend = page.data.baseline.trend
+    chart = page.trend_chart
+    assert chart.x_axis.labels == trend.labels
+    for kind in ("training", "inference", "api", "embodied"):
+        heights = bar_heights(chart.items[kind]) * chart.divisor
+        expected = [
+            {
+                r.id: r.location_kgco2e
+                for r in engine.estimate(label, by="phase", samples=SAMPLES).rows
+            }.get(kind, 0.0)
+            for label in trend.labels
+        ]
+        assert heights == pytest.approx(expected)
+    last = engine.estimate(period, by="phase", samples=SAMPLES).totals
+    band = chart.items["range"].opts
+    assert band["y"][-1] * chart.divisor == pytest.approx(last["location_kgco2e"])
+    assert (band["y"][-1] + band["top"][-1]) * chart.divisor == pytest.approx(last["high_kgco2e"])
+    assert (band["y"][-1] - band["bottom"][-1]) * chart.divisor == pytest.approx(last["low_kgco2e"])
+
+    market = page.market_chart
+    _, loc = market.items["location"].getData()
+    _, mkt = market.items["market"].getData()
+    assert loc[-1] * market.divisor == pytest.approx(last["location_kgco2e"])
+    assert mkt[-1] * market.divisor == pytest.approx(last["market_kgco2e"])
+
+    entry_rows = engine.estimate(period, by="entry", samples=0).rows
+    per_entry: dict[str, float] = {}
+    for r in entry_rows:
+        per_entry[r.id] = per_entry.get(r.id, 0.0) + r.location_kgco2e
+    top = sorted(per_entry.values(), reverse=True)[: len(page.top_chart.bars)]
+    widths = np.asarray(page.top_chart.items["location"].opts["width"]) * page.top_chart.divisor
+    assert list(widths) == pytest.approx(top)
+
+    scopes = engine.estimate(period, by="scope", samples=0).rows
+    scope_widths = (
+        np.asarray(page.scope_chart.items["market"].opts["width"]) * page.scope_chart.divisor
+    )
+    assert list(scope_widths) == pytest.approx([r.market_kgco2e for r in scopes])
+
+    totals = engine.estimate(period, samples=SAMPLES).totals
+    from core.dashboard import format_quantity
+
+    assert page.cards["market"].value.text() == format_quantity(totals["market_kgco2e"], "kg")
+    assert page.cards["location"].value.text() == format_quantity(totals["location_kgco2e"], "kg")
+    assert len(page.equivalence_labels) == len(page.data.baseline.equivalences) > 0
+    assert "Source:" in page.equivalence_labels[0].toolTip()
+
+
+def test_a_filtered_view_plots_only_the_filtered_entries(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.team.setCurrentIndex(page.team.findText("Legal"))
+    engine = engine_for(window)
+    from core.dashboard import Filters, entries_for
+
+    entries = set(entries_for(engine, Filters(owners=("Legal",))))
+    period = page.request().period
+    phase = engine.estimate(period, by="phase", samples=SAMPLES, entries=entries)
+    chart = page.trend_chart
+    total = sum(
+        bar_heights(chart.items[k])[-1]
+        for k in ("training", "inference", "api", "embodied")
+        if k in chart.items
+    )
+    assert total * chart.divisor == pytest.approx(phase.totals["location_kgco2e"])
+    names = {b.name for b in page.top_chart.bars}
+    legal = {window.inventory.title("deployments", i) for t, i in entries if t == 1}
+    legal |= {window.inventory.title("training_runs", i) for t, i in entries if t == 0}
+    assert names and names <= legal
+    full = engine.estimate(period, samples=0).totals["location_kgco2e"]
+    assert page.data.baseline.figures["location"].value < full
+
+
+def test_clicking_a_bar_opens_that_entry_in_its_inventory_page(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    chart = page.top_chart
+    bar = chart.bars[0]
+    assert bar.target is not None
+    table, rid = bar.target
+    n = len(chart.bars)
+    scene_point = chart.view.mapViewToScene(QPointF(bar.location / chart.divisor / 2, n - 1))
+    widget_point = chart.plot.mapFromScene(scene_point)
+    QTest.mouseClick(chart.plot.viewport(), Qt.MouseButton.LeftButton, pos=widget_point)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.pages.get(table), timeout=5000)
+    assert window.pages[table].current_id() == rid
+
+
+def test_edits_update_the_dashboard_without_a_refresh(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    before = page.data.baseline.figures["location"].value
+    top = page.top_chart.bars[0]
+    from core.commands import DeleteRecords
+
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        window.editor.run(DeleteRecords(top.target[0], [top.target[1]]))
+    assert page.data.baseline.figures["location"].value < before
+    assert top.id not in {b.id for b in page.top_chart.bars}
+
+
+def test_a_scenario_is_shown_beside_the_baseline(qtbot, window):
+    from core import scenarios as scen
+
+    scen.save_scenario(
+        window.inventory, scen.Scenario("PUE 1.05", [{"kind": "set_pue", "pue": 1.05}])
+    )
+    page = open_dashboard(qtbot, window)
+    page._fill_scenarios()
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.scenario.setCurrentIndex(page.scenario.findText("PUE 1.05"))
+    s = page.data.scenario
+    assert s is not None and page.data.scenario_name == "PUE 1.05"
+    engine = engine_for(window).derive(scen.Scenario("x", [{"kind": "set_pue", "pue": 1.05}]).apply)
+    period = page.request().period
+    expected = engine.estimate(period, samples=0).totals["energy_kwh"]
+    assert s.figures["energy"].value == pytest.approx(expected)
+    _, y = page.trend_chart.items["scenario"].getData()
+    assert y[-1] * page.trend_chart.divisor == pytest.approx(s.trend.location[-1])
+    assert "Scenario:" in page.cards["energy"].change.text()
+
+
+def test_export_png_at_double_resolution_and_csv(qtbot, window, tmp_path):
+    page = open_dashboard(qtbot, window)
+    chart = page.trend_chart
+    size = chart.size()
+    png = chart.export_png(str(tmp_path / "trend.png"))
+    img = QImage(str(png))
+    assert (img.width(), img.height()) == (2 * size.width(), 2 * size.height())
+    csv_path = page.market_chart.export_csv(str(tmp_path / "market.csv"))
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("period,location_kgco2e,market_kgco2e,savings_kgco2e")
+    assert len(lines) == 1 + len(page.data.baseline.trend.labels)
+    chart.copy_image()
+    assert QApplication.clipboard().image().width() == img.width()
+
+
+def test_dark_palette_darkens_the_plots_and_lightens_the_phase_colours(qtbot, window):
+    from ui import palette
+
+    page = open_dashboard(qtbot, window)
+    dark = QPalette()
+    for role, color in (
+        (QPalette.ColorRole.Window, "#202020"),
+        (QPalette.ColorRole.Base, "#181818"),
+        (QPalette.ColorRole.Text, "#e0e0e0"),
+        (QPalette.ColorRole.WindowText, "#e0e0e0"),
+    ):
+        dark.setColor(role, color)
+    page.trend_chart.setPalette(dark)
+    assert page.trend_chart.dark
+    assert page.trend_chart.plot.backgroundBrush().color().lightness() < 60
+    brush = page.trend_chart.items["inference"].opts["brush"]
+    assert brush.name() == palette.phase_colors(dark=True)["inference"]
+
+
+def test_hover_text_names_values_and_instruments(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    t = page.data.baseline.trend
+    i = next(i for i, names in enumerate(t.instruments) if names)
+    text = page.market_chart.tooltip_at(i, 0)
+    assert "Savings" in text and t.instruments[i][0] in text
+    assert "P5–P95" in page.trend_chart.tooltip_at(len(t.labels) - 1, 0)

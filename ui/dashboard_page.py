@@ -1,0 +1,552 @@
+"""The dashboard: key figures, trends, top emitters and breakdowns, with what-if scenarios.
+
+Everything shown comes from ``core.dashboard`` (engine estimates). The engine runs on the
+thread pool (``ui.workers.run_task``) with its own connection; while it computes, a busy
+bar shows and the last figures stay visible. Requests made while a computation runs are
+merged: only the latest one is computed next. Edits mark the data stale and recompute at
+once if the page is visible, else when it is next shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import dashboard as dash
+from core import scenarios as scen
+from core.inventory import Inventory
+from ui import palette
+from ui.charts import BarChart, LocationMarketChart, TrendChart
+from ui.workers import Task, run_task
+
+TIER_LABELS = {
+    "measured": "Measured energy",
+    "activity-based": "Activity-based (device-hours)",
+    "token-based": "Per request or token",
+    "default": "Defaults (assumed)",
+}
+TIER_COLORS = {
+    "measured": palette.BLUISH_GREEN,
+    "activity-based": palette.SKY_BLUE,
+    "token-based": palette.ORANGE,
+    "default": palette.VERMILLION,
+}
+FIGURE_ORDER = (
+    "market",
+    "location",
+    "savings",
+    "renewable",
+    "energy",
+    "water",
+    "intensity",
+    "range",
+)
+
+
+def period_choices(today: dt.date) -> list[tuple[str, str]]:
+    """(label, period) offered: the last eight quarters, this and the last two years."""
+    out = []
+    year, q = today.year, (today.month - 1) // 3 + 1
+    for _ in range(8):
+        suffix = " (in progress)" if (year, q) == (today.year, (today.month - 1) // 3 + 1) else ""
+        out.append((f"{year}-Q{q}{suffix}", f"{year}-Q{q}"))
+        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+    for y in (today.year, today.year - 1, today.year - 2):
+        out.append((f"Year {y}" + (" (to date)" if y == today.year else ""), str(y)))
+    return out
+
+
+class FigureCard(QFrame):
+    """One key figure: name, value with unit, change against the previous period."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name = QLabel()
+        self.name.setEnabled(False)
+        self.value = QLabel()
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.change = QLabel()
+        self.change.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(1)
+        layout.addWidget(self.name)
+        layout.addWidget(self.value)
+        layout.addWidget(self.change)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def show_figure(
+        self, f: dash.Figure, previous_label: str, scenario: dash.Figure | None
+    ) -> None:
+        self.name.setText(f.label)
+        if f.unit == "kg/1000" and not math.isfinite(f.value):
+            self.value.setText("–")
+        elif f.key == "range":
+            low, high = (dash.format_quantity(v or 0, "kg") for v in (f.low, f.high))
+            self.value.setText(f"{low} – {high}")
+        else:
+            self.value.setText(dash.format_quantity(f.value, f.unit))
+        parts = []
+        if f.key == "range":
+            centre = (f.low or 0) + (f.high or 0)
+            parts.append(f"± {f.value / centre * 100:.0f} % around the centre" if centre else "")
+        elif f.unit == "share" and f.previous is not None:
+            diff = (f.value - f.previous) * 100
+            parts.append(f"{_arrow(diff)} {abs(diff):.0f} points vs {previous_label}")
+        elif f.change is not None:
+            parts.append(f"{_arrow(f.change)} {abs(f.change) * 100:.0f} % vs {previous_label}")
+        elif f.previous == 0 and f.value:
+            parts.append(f"none in {previous_label}")
+        if scenario is not None and f.key != "range":
+            parts.append(_scenario_text(f, scenario))
+        self.change.setText("<br>".join(p for p in parts if p) or "&nbsp;")
+        tip = [f.note] if f.note else []
+        if f.previous is not None and f.key != "range":
+            prev = (
+                "–"
+                if f.unit == "kg/1000" and not math.isfinite(f.previous)
+                else dash.format_quantity(f.previous, f.unit)
+            )
+            tip.append(f"{previous_label}: {prev}")
+        self.setToolTip("\n".join(tip))
+
+
+def _arrow(change: float) -> str:
+    return "▲" if change > 0 else "▼" if change < 0 else "="
+
+
+def _scenario_text(base: dash.Figure, s: dash.Figure) -> str:
+    if base.unit == "share":
+        diff = (s.value - base.value) * 100
+        return f"<i>Scenario: {dash.format_quantity(s.value, 'share')} ({diff:+.0f} points)</i>"
+    if not math.isfinite(s.value):
+        return "<i>Scenario: –</i>"
+    rel = f" ({(s.value - base.value) / abs(base.value) * 100:+.0f} %)" if base.value else ""
+    return f"<i>Scenario: {dash.format_quantity(s.value, base.unit)}{rel}</i>"
+
+
+class DashboardPage(QWidget):
+    """The first page a sustainability lead opens."""
+
+    #: (table, record id) to show in its inventory page
+    entry_activated = Signal(str, int)
+    #: a computation finished and its figures are shown
+    updated = Signal()
+
+    def __init__(self, inventory: Inventory, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.inventory = inventory
+        self.session = dash.DashboardSession(inventory.path)
+        self.data: dash.Dashboard | None = None
+        self._task: Task | None = None
+        self._pending = False
+        self._stale = True
+        self._request: dash.DashboardRequest | None = None
+        self._build()
+        self._fill_filters()
+        self._fill_scenarios()
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        today = dt.date.today()
+        self.period = QComboBox()
+        self.period.setToolTip("The reporting period; figures compare it with the one before")
+        for label, value in period_choices(today):
+            self.period.addItem(label, value)
+        self.period.addItem("Custom range…", "custom")
+        default = dash.default_period(today)
+        self.period.setCurrentIndex(max(0, self.period.findData(default)))
+        self.start_date, self.end_date = QDateEdit(), QDateEdit()
+        for edit in (self.start_date, self.end_date):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setVisible(False)
+            edit.dateChanged.connect(self._on_range_date_changed)
+        self.start_date.setDate(QDate(today.year, 1, 1))
+        self.end_date.setDate(QDate(today.year, today.month, today.day))
+        self.team, self.model, self.site, self.tag = (QComboBox() for _ in range(4))
+        for combo, tip in (
+            (self.team, "Team or owner of the model"),
+            (self.model, "Model"),
+            (self.site, "Site or cloud region"),
+            (self.tag, "Model tag"),
+        ):
+            combo.setToolTip(f"Show only entries of this {tip.lower()}")
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
+        self.granularity = QComboBox()
+        self.granularity.addItem("by quarter", "quarter")
+        self.granularity.addItem("by month", "month")
+        self.scenario = QComboBox()
+        self.scenario.setToolTip("Compare the baseline with a saved what-if scenario")
+        self.scenario.setMinimumContentsLength(12)
+        self.scenario.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.scenario_button = QPushButton("Scenarios…")
+        self.scenario_button.setToolTip("Create, change or delete what-if scenarios")
+        self.scenario_button.clicked.connect(self._on_scenario_button_clicked)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setMaximumHeight(14)
+        self.busy.setTextVisible(False)
+        self.busy.setVisible(False)
+        self.status = QLabel()
+        self.status.setEnabled(False)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        for label, widget in (
+            ("Period", self.period),
+            (None, self.start_date),
+            (None, self.end_date),
+            ("Compare with scenario", self.scenario),
+        ):
+            if label:
+                bar.addWidget(QLabel(f"{label}:"))
+            bar.addWidget(widget)
+        bar.addWidget(self.scenario_button)
+        bar.addStretch(1)
+        bar.addWidget(self.status)
+        bar.addWidget(self.busy)
+        filters = QHBoxLayout()
+        filters.setSpacing(6)
+        filters.addWidget(QLabel("Show only:"))
+        for label, widget in (
+            ("Team", self.team),
+            ("Model", self.model),
+            ("Site", self.site),
+            ("Tag", self.tag),
+        ):
+            filters.addWidget(QLabel(f"{label}:"))
+            filters.addWidget(widget, 1)
+        filters.addStretch(1)
+
+        self.cards = {key: FigureCard() for key in FIGURE_ORDER}
+        cards = QGridLayout()
+        cards.setSpacing(6)
+        for i, key in enumerate(FIGURE_ORDER):
+            cards.addWidget(self.cards[key], i // 4, i % 4)
+        self.equivalences = QHBoxLayout()
+        self.equivalences.setSpacing(14)
+        self.equivalence_labels: list[QLabel] = []
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setEnabled(False)
+
+        self.trend_chart = TrendChart()
+        self.trend_chart.title.setText("<b>Emissions over time by lifecycle phase</b>")
+        self.trend_chart.layout().itemAt(0).layout().insertWidget(1, self.granularity)
+        self.market_chart = LocationMarketChart()
+        self.top_chart = BarChart("Top emitters", color_of=self._top_color, legend=self._top_legend)
+        self.top_by = QComboBox()
+        for key, label in dash.TOP_GROUPINGS.items():
+            self.top_by.addItem(f"by {label.lower()}", key)
+        self.top_chart.layout().itemAt(0).layout().insertWidget(1, self.top_by)
+        self.top_chart.bar_clicked.connect(self._on_chart_bar_clicked)
+        self.scope_chart = BarChart("By scope and category")
+        self.site_chart = BarChart("By site and region (grid factor on hover)")
+        self.site_chart.bar_clicked.connect(self._on_chart_bar_clicked)
+        self.quality_chart = BarChart(
+            "Data quality: emissions by method",
+            market=False,
+            color_of=lambda b, dark: _tier_color(b.id, dark),
+            legend=lambda dark: [],
+        )
+        for chart in (self.top_chart, self.site_chart):
+            chart.max_label = 40
+        self.charts = {
+            "trend": self.trend_chart,
+            "market": self.market_chart,
+            "top": self.top_chart,
+            "scope": self.scope_chart,
+            "sites": self.site_chart,
+            "quality": self.quality_chart,
+        }
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        grid.addWidget(self.trend_chart, 0, 0)
+        grid.addWidget(self.market_chart, 0, 1)
+        grid.addWidget(self.top_chart, 1, 0, 2, 1)
+        grid.addWidget(self.scope_chart, 1, 1)
+        grid.addWidget(self.quality_chart, 2, 1)
+        grid.addWidget(self.site_chart, 3, 0, 1, 2)
+        for row, height in ((0, 270), (1, 190), (2, 190), (3, 300)):
+            grid.setRowMinimumHeight(row, height)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(10, 6, 10, 10)
+        column.addLayout(cards)
+        column.addLayout(self.equivalences)
+        column.addLayout(grid, 1)
+        column.addWidget(self.notes)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        top = QWidget()
+        rows = QVBoxLayout(top)
+        rows.setContentsMargins(10, 0, 10, 2)
+        rows.setSpacing(4)
+        rows.addLayout(bar)
+        rows.addLayout(filters)
+        layout.addWidget(top)
+        layout.addWidget(scroll, 1)
+
+        for combo in (
+            self.period,
+            self.team,
+            self.model,
+            self.site,
+            self.tag,
+            self.granularity,
+            self.top_by,
+            self.scenario,
+        ):
+            combo.currentIndexChanged.connect(self._on_control_changed)
+
+    def _fill_filters(self) -> None:
+        options = dash.filter_options(self.inventory)
+        for combo, key, everything in (
+            (self.team, "owners", "All teams"),
+            (self.model, "models", "All models"),
+            (self.site, "sites", "All sites"),
+            (self.tag, "tags", "All tags"),
+        ):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(everything, None)
+            for value, label in options[key]:
+                combo.addItem(label, value)
+            index = combo.findData(current) if current is not None else 0
+            combo.setCurrentIndex(max(0, index))
+            combo.blockSignals(False)
+
+    def _fill_scenarios(self, select: str | None = None) -> None:
+        current = select if select is not None else self.scenario.currentText()
+        self.scenario.blockSignals(True)
+        self.scenario.clear()
+        self.scenario.addItem("None (baseline only)", None)
+        for s in scen.list_scenarios(self.inventory):
+            self.scenario.addItem(s.name, s)
+        index = self.scenario.findText(current) if current else 0
+        self.scenario.setCurrentIndex(max(0, index))
+        self.scenario.blockSignals(False)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def request(self) -> dash.DashboardRequest:
+        """What the controls ask for now."""
+        period = self.period.currentData()
+        if period == "custom":
+            a, b = self.start_date.date(), self.end_date.date()
+            if b < a:
+                a, b = b, a
+            period = f"{a.toString('yyyy-MM-dd')}..{b.toString('yyyy-MM-dd')}"
+
+        def one(combo: QComboBox) -> tuple:
+            return () if combo.currentData() is None else (combo.currentData(),)
+
+        filters = dash.Filters(one(self.team), one(self.model), one(self.site), one(self.tag))
+        return dash.DashboardRequest(
+            period=period,
+            filters=filters,
+            granularity=self.granularity.currentData(),
+            top_by=self.top_by.currentData(),
+            scenario=self.scenario.currentData(),
+        )
+
+    @property
+    def computing(self) -> bool:
+        return self._task is not None
+
+    def recompute(self) -> None:
+        """Compute for the current controls now (or right after the running one)."""
+        self._stale = False
+        if self._task is not None:
+            self._pending = True
+            return
+        request = self.request()
+        self._request = request
+        self.busy.setVisible(True)
+        self.status.setText("Computing…")
+        session = self.session
+        self._task = run_task(
+            lambda: session.compute(request), self._on_task_finished, self._on_task_failed
+        )
+
+    def inventory_edited(self, tables: frozenset[str] = frozenset()) -> None:
+        """The inventory changed: recompute now if shown, else when next shown."""
+        self.session.invalidate()
+        if tables & {"models", "sites", "training_runs", "deployments"} or not tables:
+            self._fill_filters()
+        if "scenarios" in tables:
+            self._fill_scenarios()
+        if self.isVisible():
+            self.recompute()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.recompute()
+
+    def shutdown(self) -> None:
+        """Release the session's connection (on a pool thread: it may still be computing)."""
+        session = self.session
+        run_task(session.close, lambda _r: None, lambda _m: None)
+
+    # -- slots --------------------------------------------------------------------------
+
+    def _on_control_changed(self, _index: int) -> None:
+        custom = self.period.currentData() == "custom"
+        self.start_date.setVisible(custom)
+        self.end_date.setVisible(custom)
+        self.recompute()
+
+    def _on_range_date_changed(self, _date: QDate) -> None:
+        if self.period.currentData() == "custom":
+            self.recompute()
+
+    def _on_task_finished(self, result: dash.Dashboard) -> None:
+        self._task = None
+        if self._pending:
+            self._pending = False
+            self.recompute()
+            return
+        self.busy.setVisible(False)
+        self.status.setText(f"Updated {dt.datetime.now():%H:%M:%S}")
+        self.show_data(result)
+        self.updated.emit()
+
+    def _on_task_failed(self, message: str) -> None:
+        self._task = None
+        if self._pending:
+            self._pending = False
+            self.recompute()
+            return
+        self.busy.setVisible(False)
+        self.status.setText("Could not compute the figures.")
+        self.notes.setText(f"Could not compute the figures: {message}")
+
+    def _on_chart_bar_clicked(self, bar: dash.Bar) -> None:
+        if bar.target is not None:
+            self.entry_activated.emit(*bar.target)
+
+    def _on_scenario_button_clicked(self) -> None:
+        from ui.scenario_dialog import ScenarioDialog
+
+        dialog = ScenarioDialog(self.inventory, self)
+        dialog.exec()
+        self._fill_scenarios(dialog.chosen)
+        self.recompute()
+
+    # -- showing ------------------------------------------------------------------------
+
+    def show_data(self, data: dash.Dashboard) -> None:
+        self.data = data
+        b, s = data.baseline, data.scenario
+        prev = b.previous.label
+        for key, card in self.cards.items():
+            card.show_figure(b.figures[key], prev, s.figures[key] if s else None)
+        self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
+        self.market_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
+        what = dash.TOP_GROUPINGS[b.top_by].lower()
+        total = b.figures["location"].value
+        shown = sum(x.location for x in b.top)
+        share = f", {shown / total * 100:.0f} % of the total" if total > 0 else ""
+        self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total} ({what}){share}")
+        self.scope_chart.set_bars(b.scopes)
+        self.site_chart.set_bars(b.sites[:12], f"{min(12, len(b.sites))} of {len(b.sites)} sites")
+        quality_total = sum(b.quality.values())
+        self.quality_chart.set_bars(
+            [
+                dash.Bar(
+                    t,
+                    f"{TIER_LABELS[t]} ({v / quality_total * 100:.0f} %)"
+                    if quality_total
+                    else TIER_LABELS[t],
+                    v,
+                    v,
+                    detail=f"{v / quality_total * 100:.0f} % of location-based emissions"
+                    if quality_total
+                    else "",
+                )
+                for t, v in b.quality.items()
+            ]
+        )
+        self._show_equivalences(b)
+        notes = [n for n in b.notes if "not varied" not in n]
+        filt = " Filtered view." if b.filters.active else ""
+        self.notes.setText(
+            f"Period {b.period.label} ({b.period.start:%d %b %Y} – {b.period.end:%d %b %Y}), "
+            f"compared with {prev}.{filt} " + " ".join(notes)
+        )
+
+    def _show_equivalences(self, b: dash.DashboardData) -> None:
+        """One label per equivalence, each with its factor and source on hover."""
+        while self.equivalences.count():
+            item = self.equivalences.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.equivalence_labels = []
+        if not b.equivalences:
+            return
+        head = QLabel("Location-based total equals:")
+        head.setEnabled(False)
+        head.setWordWrap(True)
+        self.equivalences.addWidget(head, 1)
+        for e in b.equivalences:
+            label = QLabel(f"<b>{dash.number(e['value'])}</b> {html.escape(e['what'])}")
+            label.setWordWrap(True)
+            label.setToolTip(f"{e['factor']:g} {e['unit']}\nSource: {e['source']} ({e['year']})")
+            self.equivalences.addWidget(label, 1)
+            self.equivalence_labels.append(label)
+
+    def _top_color(self, bar: dash.Bar, dark: bool) -> str:
+        colors = palette.phase_colors(dark)
+        return colors.get(bar.kind) or palette.series_colors(dark)["location"]
+
+    def _top_legend(self, dark: bool) -> list[tuple[str, str]]:
+        if self.top_by.currentData() != "deployment":
+            return [("Location-based", palette.series_colors(dark)["location"])]
+        colors = palette.phase_colors(dark)
+        return [(dash.PHASE_LABELS[k], colors[k]) for k in ("training", "inference", "api")]
+
+
+def _tier_color(tier: str, dark: bool) -> str:
+    c = TIER_COLORS.get(tier, palette.NEUTRAL)
+    return palette.dark_variant(c) if dark else c

@@ -1,0 +1,322 @@
+"""Create, change and delete what-if scenarios (saved in the inventory by name)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import scenarios as scen
+from core.errors import LedgerError
+from core.inventory import Inventory
+
+KIND_LABELS = {
+    "move_deployment": "Move a deployment to another site, region or provider",
+    "move_site": "Move all of a site's load to another site",
+    "switch_hardware": "Switch hardware",
+    "set_pue": "Change PUE",
+    "add_sourcing": "Add a renewable contract (PPA share or certificates)",
+    "scale_requests": "Change requests per month",
+    "embodied_convention": "Change the embodied-emissions convention",
+}
+INSTRUMENTS = (
+    ("ppa", "Power purchase agreement"),
+    ("eac", "Certificates (EAC/REC/GO)"),
+    ("green-tariff", "Green tariff"),
+)
+
+
+def _combo(options: list[tuple[object, str]], everything: str | None = None) -> QComboBox:
+    combo = QComboBox()
+    if everything:
+        combo.addItem(everything, None)
+    for value, label in options:
+        combo.addItem(label, value)
+    combo.setMaximumWidth(420)
+    return combo
+
+
+class ScenarioDialog(QDialog):
+    """Saved scenarios on the left; the chosen one's changes on the right."""
+
+    def __init__(self, inventory: Inventory, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("What-if scenarios")
+        self.resize(900, 520)
+        self.inventory = inventory
+        self.chosen: str | None = None
+        inv = inventory
+        self.refs = {t: inv.ref_options(t) for t in ("deployments", "sites", "hardware")}
+        self.names = {t: dict(v) for t, v in self.refs.items()}
+
+        self.saved = QListWidget()
+        self.saved.currentItemChanged.connect(self._on_saved_current_item_changed)
+        new, delete = QPushButton("New"), QPushButton("Delete")
+        new.clicked.connect(self._on_new_clicked)
+        delete.clicked.connect(self._on_delete_clicked)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Saved scenarios:"))
+        left.addWidget(self.saved, 1)
+        row = QHBoxLayout()
+        row.addWidget(new)
+        row.addWidget(delete)
+        left.addLayout(row)
+
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. Move EU inference to Stockholm")
+        self.description = QLineEdit()
+        self.changes = QListWidget()
+        remove = QPushButton("Remove change")
+        remove.clicked.connect(self._on_remove_clicked)
+
+        self.kind = QComboBox()
+        for key, label in KIND_LABELS.items():
+            self.kind.addItem(label, key)
+        self.forms = QStackedWidget()
+        self.fields: dict[str, dict[str, QWidget]] = {}
+        for key in KIND_LABELS:
+            self.forms.addWidget(self._form(key))
+        self.kind.currentIndexChanged.connect(self.forms.setCurrentIndex)
+        add = QPushButton("Add change")
+        add.clicked.connect(self._on_add_clicked)
+        box = QGroupBox("Add a change")
+        box_layout = QVBoxLayout(box)
+        box_layout.addWidget(self.kind)
+        box_layout.addWidget(self.forms)
+        box_layout.addWidget(add, 0, Qt.AlignmentFlag.AlignRight)
+
+        right = QVBoxLayout()
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("Description:", self.description)
+        right.addLayout(form)
+        right.addWidget(
+            QLabel("Changes (applied in order; the inventory itself is never changed):")
+        )
+        right.addWidget(self.changes, 1)
+        right.addWidget(remove, 0, Qt.AlignmentFlag.AlignRight)
+        right.addWidget(box)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save scenario")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(buttons)
+        self._fill_saved()
+
+    # -- forms ----------------------------------------------------------------------------
+
+    def _form(self, kind: str) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        f: dict[str, QWidget] = {}
+        deps, sites, hw = self.refs["deployments"], self.refs["sites"], self.refs["hardware"]
+        if kind == "move_deployment":
+            f["deployment_id"] = _combo(deps)
+            f["to_site_id"] = _combo(sites)
+            form.addRow("Deployment:", f["deployment_id"])
+            form.addRow("Move to:", f["to_site_id"])
+        elif kind == "move_site":
+            f["site_id"] = _combo(sites)
+            f["to_site_id"] = _combo(sites)
+            form.addRow("All load of:", f["site_id"])
+            form.addRow("Move to:", f["to_site_id"])
+        elif kind == "switch_hardware":
+            f["from_hardware_id"] = _combo(hw)
+            f["to_hardware_id"] = _combo(hw)
+            f["deployment_id"] = _combo(deps, "Every run and deployment using it")
+            form.addRow("Replace:", f["from_hardware_id"])
+            form.addRow("With:", f["to_hardware_id"])
+            form.addRow("Where:", f["deployment_id"])
+        elif kind == "set_pue":
+            f["site_id"] = _combo(sites, "Every site")
+            spin = QDoubleSpinBox()
+            spin.setRange(1.0, 3.0)
+            spin.setDecimals(2)
+            spin.setSingleStep(0.05)
+            spin.setValue(1.1)
+            f["pue"] = spin
+            form.addRow("Site:", f["site_id"])
+            form.addRow("PUE (ratio):", spin)
+        elif kind == "add_sourcing":
+            f["instrument"] = _combo(list(INSTRUMENTS))
+            f["site_id"] = _combo(sites)
+            share = QDoubleSpinBox()
+            share.setRange(0, 100)
+            share.setSuffix(" %")
+            share.setValue(100)
+            f["share_pct"] = share
+            year = dt.date.today().year
+            f["period_start"], f["period_end"] = (
+                QDateEdit(QDate(year, 1, 1)),
+                QDateEdit(QDate(year, 12, 31)),
+            )
+            for e in (f["period_start"], f["period_end"]):
+                e.setCalendarPopup(True)
+                e.setDisplayFormat("yyyy-MM-dd")
+            form.addRow("Instrument:", f["instrument"])
+            form.addRow("Covers site:", f["site_id"])
+            form.addRow("Share of consumption:", share)
+            form.addRow("From:", f["period_start"])
+            form.addRow("To:", f["period_end"])
+        elif kind == "scale_requests":
+            f["deployment_id"] = _combo(deps, "Every deployment")
+            spin = QDoubleSpinBox()
+            spin.setRange(0.01, 100)
+            spin.setDecimals(2)
+            spin.setValue(2.0)
+            spin.setPrefix("× ")
+            f["factor"] = spin
+            form.addRow("Deployment:", f["deployment_id"])
+            form.addRow("Requests per month:", spin)
+        elif kind == "embodied_convention":
+            f["convention"] = _combo(
+                [
+                    ("amortised", "Amortised over the lifetime"),
+                    ("capital-goods", "Capital goods (in full when bought)"),
+                ]
+            )
+            form.addRow("Convention:", f["convention"])
+        self.fields[kind] = f
+        return w
+
+    def change_from_form(self) -> dict:
+        kind = self.kind.currentData()
+        change: dict = {"kind": kind}
+        for name, widget in self.fields[kind].items():
+            if isinstance(widget, QComboBox):
+                value = widget.currentData()
+            elif isinstance(widget, QDoubleSpinBox):
+                value = round(widget.value(), 4)
+            elif isinstance(widget, QDateEdit):
+                value = widget.date().toString("yyyy-MM-dd")
+            else:
+                continue
+            if value is not None:
+                change[name] = value
+        return change
+
+    def describe(self, change: dict) -> str:
+        """A change in words, with the names of the records it names."""
+        text = scen.describe(change)
+        for key, table in (
+            ("deployment_id", "deployments"),
+            ("site_id", "sites"),
+            ("to_site_id", "sites"),
+            ("from_hardware_id", "hardware"),
+            ("to_hardware_id", "hardware"),
+        ):
+            if change.get(key) is not None:
+                name = self.names[table].get(int(change[key]), f"#{change[key]}")
+                noun = {"deployments": "deployment", "sites": "site", "hardware": "hardware"}[table]
+                text = text.replace(f"{noun} #{change[key]}", f"'{name}'", 1).replace(
+                    f"#{change[key]}", f"'{name}'", 1
+                )
+        return text
+
+    # -- list of saved scenarios ----------------------------------------------------------
+
+    def _fill_saved(self, select: str | None = None) -> None:
+        self.saved.blockSignals(True)
+        self.saved.clear()
+        for s in scen.list_scenarios(self.inventory):
+            item = QListWidgetItem(s.name)
+            item.setData(Qt.ItemDataRole.UserRole, s)
+            self.saved.addItem(item)
+            if s.name == select:
+                self.saved.setCurrentItem(item)
+        self.saved.blockSignals(False)
+
+    def _show(self, s: scen.Scenario | None) -> None:
+        self.name.setText(s.name if s else "")
+        self.description.setText(s.description if s else "")
+        self.changes.clear()
+        for change in s.changes if s else []:
+            self._append_change(change)
+
+    def _append_change(self, change: dict) -> None:
+        item = QListWidgetItem(self.describe(change))
+        item.setData(Qt.ItemDataRole.UserRole, change)
+        self.changes.addItem(item)
+
+    def _on_saved_current_item_changed(self, item: QListWidgetItem | None, _prev) -> None:
+        s = item.data(Qt.ItemDataRole.UserRole) if item else None
+        self._show(s)
+        if s is not None:
+            self.chosen = s.name
+
+    def _on_new_clicked(self) -> None:
+        self.saved.setCurrentItem(None)
+        self._show(None)
+        self.name.setFocus()
+
+    def _on_delete_clicked(self) -> None:
+        item = self.saved.currentItem()
+        if item is None:
+            return
+        name = item.text()
+        answer = QMessageBox.question(self, "Delete scenario", f"Delete the scenario '{name}'?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        scen.delete_scenario(self.inventory, name)
+        if self.chosen == name:
+            self.chosen = ""
+        self._fill_saved()
+        self._show(None)
+
+    def _on_add_clicked(self) -> None:
+        self._append_change(self.change_from_form())
+
+    def _on_remove_clicked(self) -> None:
+        row = self.changes.currentRow()
+        if row >= 0:
+            self.changes.takeItem(row)
+
+    def scenario(self) -> scen.Scenario:
+        changes = [
+            self.changes.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.changes.count())
+        ]
+        return scen.Scenario(self.name.text().strip(), changes, self.description.text().strip())
+
+    def save(self) -> bool:
+        s = self.scenario()
+        if not s.name:
+            QMessageBox.warning(self, "Scenario not saved", "Give the scenario a name.")
+            return False
+        if not s.changes:
+            QMessageBox.warning(self, "Scenario not saved", "Add at least one change.")
+            return False
+        try:
+            scen.save_scenario(self.inventory, s)
+        except LedgerError as exc:
+            QMessageBox.warning(self, "Scenario not saved", str(exc))
+            return False
+        self.chosen = s.name
+        self._fill_saved(s.name)
+        return True
