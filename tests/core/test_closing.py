@@ -1,0 +1,168 @@
+"""Closing a quarter (core.closing): the snapshot, reprints that never change, edits that
+restate a closed quarter only with a reason, and deliberate, logged reopening."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import closing
+from core.commands import InsertRecord, UpdateRecord
+from core.demo import build_demo
+from core.estimate import Engine
+from core.inventory import Inventory
+from core.periods import parse_period
+from core.report import ReportOptions, build_for_closing, build_report
+
+Q3 = parse_period("2026-Q3")
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("closing") / "demo.aicl"
+    build_demo(path).close()
+    return path
+
+
+@pytest.fixture
+def demo(demo_path, tmp_path):
+    with Inventory.open(demo_path) as src:
+        src.save_copy(tmp_path / "demo.aicl")
+    inv = Inventory.open(tmp_path / "demo.aicl")
+    yield inv
+    inv.close()
+
+
+def close_q3(inv: Inventory) -> closing.Closing:
+    report, factors = build_for_closing(inv, ReportOptions(Q3, "Acme"))
+    return closing.close_period(inv, Q3, report, factors)
+
+
+def q3_usage(inv: Inventory) -> tuple[int, float]:
+    return inv.conn.execute(
+        "SELECT id, energy_kwh FROM usage WHERE period_start >= '2026-07-01' "
+        "AND period_end <= '2026-09-30' AND energy_kwh > 0 ORDER BY energy_kwh DESC LIMIT 1"
+    ).fetchone()
+
+
+def test_a_new_inventory_has_the_closing_tables(tmp_path):
+    with Inventory.create(tmp_path / "n.aicl") as inv:
+        names = {r[0] for r in inv.conn.execute("SELECT name FROM sqlite_master")}
+        assert {"closed_periods", "restatements"} <= names
+        assert closing.closed_periods(inv) == []
+
+
+def test_close_keeps_figures_factors_and_report(demo):
+    est = Engine(demo).estimate(Q3)
+    c = close_q3(demo)
+    assert c.label == "2026-Q3" and c.start == "2026-07-01" and c.end == "2026-09-30"
+    assert c.totals["market_kgco2e"] == pytest.approx(est.totals["market_kgco2e"])
+    assert any(f["factor"] == "Grid factor DE 2023" and f["licence"] for f in c.factors)
+    assert c.report["meta"]["period"] == "2026-Q3"
+    log = demo.change_log(1)[0]
+    assert log["table_name"] == "closed_periods" and log["description"] == "Close 2026-Q3"
+    with pytest.raises(closing.PeriodClosedError, match="already closed"):
+        close_q3(demo)
+
+
+def test_reprint_gives_the_closed_figures_after_reference_data_changes(demo):
+    close_q3(demo)
+    before = build_report(demo, ReportOptions(Q3))
+    # a newer grid factor for Germany arrives (here as an override written directly)
+    demo.insert_logged(
+        "factor_overrides",
+        [{"key": "grid:DE:2026", "value": 900.0, "reason": "new national data"}],
+        "reference update",
+    )
+    now = Engine(demo).estimate(Q3, samples=0).totals
+    assert now["location_kgco2e"] > before.totals["location_kgco2e"] + 1
+    again = build_report(demo, ReportOptions(Q3))
+    assert again.totals == before.totals
+    assert again.section("summary").blocks[0].value == before.section("summary").blocks[0].value
+    assert "reprinted, figures as closed" in again.meta["status"]
+    # the change is not hidden: the reprint lists it as an unrecorded difference
+    changes = again.section("changes")
+    table = next(b for b in changes.blocks if getattr(b, "key", "") == "restatements")
+    loc = next(r for r in table.rows if r[1].startswith("Location-based"))
+    assert loc[2] == pytest.approx(before.totals["location_kgco2e"])
+    assert loc[3] == pytest.approx(now["location_kgco2e"])
+    assert loc[5].startswith("Not recorded")
+    fresh = build_report(demo, ReportOptions(Q3), reprint_closed=False)
+    assert fresh.totals["location_kgco2e"] == pytest.approx(now["location_kgco2e"])
+
+
+def test_an_edit_that_restates_asks_and_is_undone_when_declined(demo):
+    close_q3(demo)
+    usage_id, kwh = q3_usage(demo)
+    asked = []
+
+    def decline(changes):
+        asked.append(changes)
+        return None
+
+    cmd = closing.GuardedCommand(UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 2}), decline)
+    with pytest.raises(closing.EditDeclinedError, match="2026-Q3"):
+        cmd.apply(demo)
+    assert demo.get("usage", usage_id)["energy_kwh"] == kwh
+    assert {c.figure for c in asked[0]} >= {"energy_kwh", "location_kgco2e"}
+    assert closing.restatements(demo) == []
+
+
+def test_an_accepted_restatement_is_recorded_and_listed_in_the_next_report(demo):
+    close_q3(demo)
+    reported = closing.in_force(demo, "2026-Q3").totals
+    usage_id, kwh = q3_usage(demo)
+    cmd = closing.GuardedCommand(
+        UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 2}), lambda _c: "meter re-read"
+    )
+    inverse = cmd.apply(demo)
+    assert demo.get("usage", usage_id)["energy_kwh"] == kwh * 2
+    rows = closing.restatements(demo)
+    energy = next(r for r in rows if r.figure == "energy_kwh")
+    assert energy.old_value == pytest.approx(reported["energy_kwh"])
+    now = Engine(demo).estimate(Q3, samples=0).totals
+    assert energy.new_value == pytest.approx(now["energy_kwh"])
+    assert energy.new_value >= energy.old_value + kwh  # facility energy: x PUE
+    assert energy.reason == "meter re-read" and energy.change.startswith("Edit usage")
+    assert closing.differences(demo) == []  # recorded: nothing pending any more
+    # the next quarter's report lists the restatement
+    q4 = build_report(demo, ReportOptions(parse_period("2026-Q4")))
+    table = next(b for b in q4.section("changes").blocks if getattr(b, "key", "") == "restatements")
+    assert any(r[0] == "2026-Q3" and r[5] == "meter re-read" for r in table.rows)
+    # undoing the edit restates back, and asks again
+    inverse.apply(demo)
+    assert demo.get("usage", usage_id)["energy_kwh"] == kwh
+    assert closing.reported_totals(demo, closing.in_force(demo, "2026-Q3")) == pytest.approx(
+        reported
+    )
+
+
+def test_edits_that_leave_closed_figures_alone_do_not_ask(demo):
+    close_q3(demo)
+
+    def fail(_changes):
+        raise AssertionError("should not ask")
+
+    model = demo.conn.execute("SELECT id FROM models LIMIT 1").fetchone()[0]
+    closing.GuardedCommand(UpdateRecord("models", model, {"notes": "reviewed"}), fail).apply(demo)
+    closing.GuardedCommand(
+        InsertRecord("models", {"name": "Future model", "version": "1"}), fail
+    ).apply(demo)
+    assert closing.restatements(demo) == []
+
+
+def test_reopen_is_deliberate_and_logged(demo):
+    with pytest.raises(closing.PeriodNotClosedError):
+        closing.reopen_period(demo, Q3, "why")
+    first = close_q3(demo)
+    with pytest.raises(closing.ValidationError, match="reason"):
+        closing.reopen_period(demo, Q3, "  ")
+    assert closing.in_force(demo, "2026-Q3") is not None
+    closing.reopen_period(demo, Q3, "late invoices")
+    assert closing.in_force(demo, "2026-Q3") is None
+    log = demo.change_log(1)[0]
+    assert log["description"] == "Reopen 2026-Q3: late invoices"
+    # once reopened, the report is a draft of the current figures; it can be closed again
+    assert build_report(demo, ReportOptions(Q3)).meta["status"].startswith("Draft")
+    second = close_q3(demo)
+    assert [c.id for c in closing.history(demo)] == [first.id, second.id]
+    assert closing.history(demo)[0].reopen_reason == "late invoices"

@@ -1,0 +1,231 @@
+"""The printed report (ui.report_render) read back with poppler's pdftotext, the report
+dialog, and the editor that asks before restating a closed quarter."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+import main
+from core import closing
+from core.commands import UpdateRecord
+from core.demo import build_demo
+from core.estimate import Engine
+from core.inventory import Inventory
+from core.periods import parse_period
+from core.report import ReportOptions, build_report
+from core.report_model import format_number
+from ui import report_render
+from ui.closing_guard import GuardedEditor
+from ui.report_dialog import ReportDialog
+
+Q3 = parse_period("2026-Q3")
+needs_poppler = pytest.mark.skipif(
+    not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) is not installed"
+)
+
+
+def pdf_text(path, layout: bool = True) -> str:
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def pdf_pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout)[1])
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("printed") / "demo.aicl"
+    build_demo(path).close()
+    return path
+
+
+@pytest.fixture
+def demo(demo_path, tmp_path):
+    with Inventory.open(demo_path) as src:
+        src.save_copy(tmp_path / "demo.aicl")
+    inv = Inventory.open(tmp_path / "demo.aicl")
+    yield inv
+    inv.close()
+
+
+def large_inventory(path, n: int = 10_000) -> Inventory:
+    """``n`` deployments, each with one quarter of measured energy in 2026-Q3."""
+    inv = Inventory.create(path)
+    with inv.transaction() as conn:
+        conn.execute("INSERT INTO models (id, name, version, task) VALUES (1, 'Bulk', '1', 'chat')")
+        site = conn.execute(
+            "INSERT INTO sites (name, kind, country) VALUES ('Bulk site', 'own', 'DE')"
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO deployments (id, name, model_id, kind, site_id) "
+            "VALUES (?, ?, 1, 'self-hosted', ?)",
+            [(i, f"Deployment {i:05d}", site) for i in range(1, n + 1)],
+        )
+        conn.executemany(
+            "INSERT INTO usage (deployment_id, period_start, period_end, energy_kwh, "
+            "energy_boundary) VALUES (?, '2026-07-01', '2026-09-30', ?, 'facility')",
+            [(i, 10.0 + i % 97) for i in range(1, n + 1)],
+        )
+    return inv
+
+
+@needs_poppler
+def test_demo_pdf_prints_the_engine_totals(demo, tmp_path, qapp):
+    model = demo.conn.execute(
+        "SELECT model_id FROM deployments WHERE name = 'Code assistant'"
+    ).fetchone()[0]
+    UpdateRecord("models", model, {"name": "<b>x</b>"}).apply(demo)
+    report = build_report(demo, ReportOptions(Q3, "Acme & <i>Co</i>", "Jo Analyst"))
+    path = tmp_path / "demo.pdf"
+    pages = report_render.write_pdf(report, path, "a4")
+    assert pdf_pages(path) == pages and 6 <= pages <= 30
+    text = pdf_text(path)
+    cover, summary = text.split("\f")[:2]
+    totals = Engine(demo).estimate(Q3).totals
+    for key, label in (("market_kgco2e", "Market-based"), ("location_kgco2e", "Location-based")):
+        printed = format_number(totals[key])
+        assert f"{printed} kgCO2e" in cover and f"{printed} kgCO2e" in summary, printed
+        # the comparison table: the figure's row starts with this quarter's value
+        row = re.search(label + r" emissions \(kgCO2e\)\s+(\S+)", summary)
+        assert row and row[1] == printed
+    assert f"{format_number(totals['energy_kwh'])} kWh" in text
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+    assert "<b>x</b>" in text and "Acme & <i>Co</i>" in text  # printed literally
+    for heading in ("Executive summary", "Methodology and emission factors", "Sign-off"):
+        assert heading in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows and all(r[-5] == "yes" for r in rows), fonts  # every font embedded
+
+
+@needs_poppler
+def test_letter_paper(demo, tmp_path, qapp):
+    report = build_report(demo, ReportOptions(Q3))
+    path = tmp_path / "letter.pdf"
+    report_render.write_pdf(report, path, "letter")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert "612 x 792 pts (letter)" in info
+
+
+@needs_poppler
+@pytest.mark.slow
+def test_ten_thousand_entries_continue_across_pages(tmp_path, qapp):
+    inv = large_inventory(tmp_path / "large.aicl")
+    try:
+        report = build_report(inv, ReportOptions(Q3, samples=200))
+    finally:
+        inv.close()
+    path = tmp_path / "large.pdf"
+    pages = report_render.write_pdf(report, path)
+    assert pages > 100
+    text = pdf_text(path)
+    page_texts = text.split("\f")
+    continued = [t for t in page_texts if re.search(r"By deployment\s+\(continued\)", t)]
+    assert len(continued) > 100
+    # every continued page repeats the table's header, and no row is split or lost
+    assert all(re.search(r"Deployment\s+Site\s+\(kWh\)", t) for t in continued)
+    names = re.findall(r"Deployment (\d{5})\s+Bulk site", text)
+    assert len(set(names)) == 10_000
+
+
+def test_paper_follows_the_locale():
+    assert report_render.default_paper("UnitedStates") == "letter"
+    assert report_render.default_paper("Germany") == "a4"
+
+
+def test_ticks_are_round_and_cover_the_range():
+    ticks = report_render.nice_ticks(0, 11_639)
+    assert ticks[0] == 0 and ticks[-1] >= 11_639 and ticks[1] == 2_500
+
+
+@needs_poppler
+def test_cli_report_pdf_through_main(demo, tmp_path, qapp, capsys):
+    path = demo.path
+    demo.close()
+    out = tmp_path / "cli.pdf"
+    code = main.main(
+        ["report", str(path), "--quarter", "2026-Q3", "--pdf", str(out), "--org", "Acme"]
+    )
+    assert code == 0
+    assert "Acme" in pdf_text(out)
+    assert "pages" in capsys.readouterr().out
+
+
+@needs_poppler
+def test_dialog_saves_pdf_and_xlsx_on_a_worker(demo, tmp_path, qtbot):
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    assert dialog.quarter.currentText() == "2026-Q3"
+    dialog.section_boxes["methodology"].setChecked(False)
+    pdf = tmp_path / "dialog.pdf"
+    dialog.save_pdf(str(pdf))
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=20000)
+    assert "Methodology and emission factors" not in pdf_text(pdf)
+    assert "Saved dialog.pdf" in dialog.status.text()
+    xlsx = tmp_path / "dialog.xlsx"
+    dialog.save_xlsx(str(xlsx))
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=20000)
+    book = CalamineWorkbook.from_path(str(xlsx))
+    values = {r[0]: r[1] for r in book.get_sheet_by_name("Report").to_python() if r and r[0]}
+    market = Engine(demo).estimate(Q3).totals["market_kgco2e"]
+    assert values["Market-based emissions (kgCO2e)"] == pytest.approx(market)
+
+
+def test_dialog_closes_and_reopens_a_quarter(demo, qtbot, messages, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    assert dialog.close_period_button.isEnabled() and not dialog.reopen_button.isEnabled()
+    dialog.close_period_button.click()
+    assert closing.in_force(demo, "2026-Q3") is not None
+    assert "closed on" in dialog.status.text() or "Closed 2026-Q3" in dialog.status.text()
+    assert dialog.reopen_button.isEnabled()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("fix", True)))
+    dialog.reopen_button.click()
+    assert closing.in_force(demo, "2026-Q3") is None
+
+
+def test_editor_asks_before_restating_a_closed_quarter(demo, qtbot, monkeypatch):
+    from ui import closing_guard
+
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    from core.report import build_for_closing
+
+    report, factors = build_for_closing(demo, ReportOptions(Q3))
+    closing.close_period(demo, Q3, report, factors)
+    usage_id, kwh = demo.conn.execute(
+        "SELECT id, energy_kwh FROM usage WHERE period_start >= '2026-07-01' "
+        "AND period_end <= '2026-09-30' AND energy_kwh > 0 LIMIT 1"
+    ).fetchone()
+    editor = GuardedEditor(demo)
+    failures = []
+    editor.edit_failed.connect(failures.append)
+    monkeypatch.setattr(closing_guard, "ask_reason", lambda changes, parent=None: None)
+    assert not editor.run(UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 3}))
+    assert demo.get("usage", usage_id)["energy_kwh"] == kwh and "Not saved" in failures[0]
+    monkeypatch.setattr(closing_guard, "ask_reason", lambda changes, parent=None: "re-read")
+    assert editor.run(UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 3}))
+    assert closing.restatements(demo)[0].reason == "re-read"
+    editor.stack.undo()  # undo restates back, asking again (answered "re-read")
+    assert demo.get("usage", usage_id)["energy_kwh"] == kwh
+    assert len({r.at + r.figure + str(r.new_value) for r in closing.restatements(demo)}) >= 2
+
+
+def test_restatement_dialog_needs_a_reason(qtbot):
+    from ui.closing_guard import RestatementDialog
+
+    dialog = RestatementDialog([closing.Restatement("2026-Q3", "market_kgco2e", 100.0, 120.0)])
+    qtbot.addWidget(dialog)
+    save = dialog.buttons.buttons()[0]
+    assert not save.isEnabled()
+    dialog.reason.setText("late invoice")
+    assert save.isEnabled()
