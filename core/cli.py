@@ -13,12 +13,13 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from core import APP_NAME, INVENTORY_SUFFIX, __version__, schema
 from core.errors import (
+    ImportReadError,
     InventoryExistsError,
     InventoryOpenError,
     LedgerError,
@@ -30,7 +31,19 @@ from core.formatting import format_cell
 from core.inventory import Inventory
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("new", "demo", "list", "estimate", "explain", "settings")
+COMMANDS = (
+    "new",
+    "demo",
+    "list",
+    "estimate",
+    "explain",
+    "settings",
+    "import",
+    "export",
+    "report",
+    "close",
+    "reopen",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
+
+    from core import report_commands
+
+    report_commands.add_arguments(sub)
+
+    from core import import_cli
+
+    import_cli.add_parsers(sub)
     return parser
 
 
@@ -128,8 +149,16 @@ def is_cli(argv: Sequence[str]) -> bool:
     return bool(re.fullmatch(r"[a-z][a-z_-]*", first)) and not Path(first).exists()
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run one command; returns the exit code."""
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    pdf_writer: Callable[..., int] | None = None,
+) -> int:
+    """Run one command; returns the exit code.
+
+    ``pdf_writer`` writes ``report --pdf`` (it needs Qt, so the composition root passes
+    it in); without it ``--pdf`` is a usage error.
+    """
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     out = out or sys.stdout
     if not args.command:
@@ -159,6 +188,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             with Inventory.open(args.inventory) as inv:
                 report_cli.run(inv, args, out)
+        elif args.command in ("report", "close", "reopen"):
+            from core import report_commands
+
+            if getattr(args, "pdf", None) and pdf_writer is None:
+                print(
+                    f"ai-carbon-ledger: {args.pdf}: PDF output needs the desktop "
+                    "components; run it as 'python main.py report ...'.",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            with Inventory.open(args.inventory) as inv:
+                report_commands.run(inv, args, out, pdf_writer)
+        elif args.command in ("import", "export"):
+            from core import import_cli
+
+            with Inventory.open(args.inventory) as inv:
+                run = import_cli.run_import if args.command == "import" else import_cli.run_export
+                return run(inv, args, out)
+    except ImportReadError as exc:  # a file to import that cannot be read
+        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (PeriodError, RecordNotFoundError) as exc:  # a wrong --period or ENTRY_ID
         print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_USAGE

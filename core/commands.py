@@ -322,3 +322,67 @@ class SetSetting(Command):
             )
         self.description = description
         return SetSetting(self.key, old, _inverse_text(description))
+
+
+@dataclass
+class ImportBatch(Command):
+    """Import planned sheets (``core.importing``) as one step; redo of an undone import.
+
+    Built from ``plans`` for a new import, or from the ``snapshot`` an
+    :class:`UndoImport` took, to put the same rows back with the same ids.
+    """
+
+    plans: list[Any] = field(default_factory=list)
+    skip_invalid: bool = False
+    snapshot: Any = None
+    description: str = ""
+    import_id: int | None = None
+    result: Any = None
+
+    @property
+    def tables(self) -> frozenset[str]:
+        if self.snapshot is not None:
+            return frozenset(self.snapshot.tables)
+        out = {p.table for p in self.plans}
+        out |= {"models", "hardware", "sites"}  # references created on the way
+        return frozenset(out)
+
+    def apply(self, inv: Inventory) -> Command:
+        from core.importing.commit import commit_import, redo_import
+
+        if self.snapshot is not None:
+            redo_import(inv, self.snapshot)
+            import_id = self.snapshot.import_id
+        else:
+            self.result = commit_import(inv, self.plans, skip_invalid=self.skip_invalid)
+            import_id = self.result.import_id
+        self.import_id = import_id
+        files = ", ".join(dict.fromkeys(p.sheet.file.name for p in self.plans))
+        self.description = self.description or f"Import {files}"
+        return UndoImport(import_id, _inverse_text(self.description))
+
+
+@dataclass
+class UndoImport(Command):
+    """Take back a whole import in one step; its inverse puts the same rows back."""
+
+    import_id: int
+    description: str = ""
+    snapshot: Any = None
+
+    @property
+    def tables(self) -> frozenset[str]:
+        if self.snapshot is not None:
+            return frozenset(self.snapshot.tables)
+        return frozenset(schema.TABLES)
+
+    def apply(self, inv: Inventory) -> Command:
+        from core.importing.commit import undo_import
+
+        self.snapshot = undo_import(inv, self.import_id)
+        if not self.description:
+            name = inv.conn.execute(
+                "SELECT file_name FROM imports_log WHERE id = ?", (self.import_id,)
+            ).fetchone()[0]
+            self.description = f"Undo: Import {name}"
+        return ImportBatch(snapshot=self.snapshot, description=_inverse_text(self.description))

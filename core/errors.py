@@ -45,3 +45,19 @@ class RecordNotFoundError(LedgerError):
 
 class PeriodError(LedgerError):
     """A reporting period that cannot be understood."""
+
+
+class ImportReadError(LedgerError):
+    """A file to import cannot be read (wrong type, encrypted, corrupt, empty, too big)."""
+
+
+class ImportCancelled(LedgerError):
+    """The user cancelled an import or export; nothing was written."""
+
+
+class ImportInvalidError(LedgerError):
+    """Rows of an import are invalid and were not skipped; ``problems`` lists them."""
+
+    def __init__(self, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])

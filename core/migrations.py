@@ -232,6 +232,118 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "User overrides of reference factors", _v2),
 )
 
+_CLOSED_QUARTERS = """
+-- A reported period kept as it was reported: figures, factors used and the report's
+-- content (JSON). A reopened closing keeps its row (reopened_* set); at most one
+-- closing of a period is in force at a time.
+CREATE TABLE closed_periods (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL CHECK (length(trim(label)) > 0),
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    closed_at TEXT NOT NULL,
+    closed_by TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    totals TEXT NOT NULL,
+    factors TEXT NOT NULL,
+    report TEXT NOT NULL,
+    reopened_at TEXT,
+    reopened_by TEXT,
+    reopen_reason TEXT,
+    CHECK (end_date >= start_date),
+    CHECK (reopened_at IS NULL OR length(trim(coalesce(reopen_reason, ''))) > 0)
+);
+CREATE UNIQUE INDEX closed_periods_in_force ON closed_periods (label)
+    WHERE reopened_at IS NULL;
+
+-- A change of a closed period's figure after closing: old and new value and why.
+CREATE TABLE restatements (
+    id INTEGER PRIMARY KEY,
+    closing_id INTEGER NOT NULL REFERENCES closed_periods (id) ON DELETE RESTRICT,
+    period_label TEXT NOT NULL,
+    at TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    figure TEXT NOT NULL,
+    old_value REAL NOT NULL,
+    new_value REAL NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    change TEXT
+);
+CREATE INDEX restatements_closing ON restatements (closing_id);
+"""
+
+
+def _closed_quarters(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_CLOSED_QUARTERS):
+        conn.execute(statement)
+
+
+# Appended after the released steps; its number follows whatever step comes before it.
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(MIGRATIONS[-1].version + 1, "Closed quarters and restatements", _closed_quarters),
+)
+
+_SCENARIOS = """
+-- Named what-if scenarios: changes to assumptions the engine applies to a copy of the
+-- activity; the inventory's own records are never touched by them.
+CREATE TABLE scenarios (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    description TEXT,
+    changes TEXT NOT NULL CHECK (json_valid(changes)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+def _scenarios(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_SCENARIOS):
+        conn.execute(statement)
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(MIGRATIONS[-1].version + 1, "Saved what-if scenarios", _scenarios),
+)
+
+_IMPORTS = """
+-- Named column mappings for the import wizard and the import command.
+CREATE TABLE import_presets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    mappings TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- What each import wrote: inserted id ranges, and old values of rows it changed.
+CREATE TABLE import_changes (
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES imports_log (id) ON DELETE CASCADE,
+    table_name TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('insert', 'update')),
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    old_values TEXT,
+    CHECK (last_id >= first_id)
+);
+CREATE INDEX import_changes_import ON import_changes (import_id);
+
+ALTER TABLE imports_log ADD COLUMN undone_at TEXT;
+"""
+
+
+def _imports(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_IMPORTS):
+        conn.execute(statement)
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration(MIGRATIONS[-1].version + 1, "Import presets and undoable imports", _imports),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import core
 from core import APP_NAME, ORG_NAME, __version__
 from core.errors import LedgerError
 from core.inventory import Inventory
@@ -21,6 +23,29 @@ def configure_application_names() -> None:
     QCoreApplication.setOrganizationName(ORG_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(__version__)
+
+
+#: resources/ beside core/ (in a source checkout and in the PyInstaller bundle alike)
+RESOURCES = Path(core.__file__).resolve().parent.parent / "resources"
+#: the .desktop file's name (without .desktop): Wayland matches windows to it
+DESKTOP_FILE_NAME = "ai-carbon-ledger"
+
+
+def register_bundled_fonts(folder: Path | None = None) -> list[str]:
+    """Register the fonts shipped in ``resources/fonts`` (the bundle has DejaVu; a
+    source checkout has none and uses the system's); returns the families added."""
+    folder = folder or RESOURCES / "fonts"
+    families: set[str] = set()
+    for font in sorted(folder.glob("*.ttf")) if folder.is_dir() else []:
+        font_id = QFontDatabase.addApplicationFont(str(font))
+        if font_id >= 0:
+            families.update(QFontDatabase.applicationFontFamilies(font_id))
+    return sorted(families)
+
+
+def app_icon() -> QIcon:
+    """The application icon, drawn from the one SVG source at any size."""
+    return QIcon(str(RESOURCES / "icons" / "ai-carbon-ledger.svg"))
 
 
 def open_initial_inventory(window: MainWindow, path_arg: str | None) -> None:
@@ -80,19 +105,47 @@ def show_and_open(window: MainWindow, path: str | None) -> None:
     window.show()
 
 
-def start(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
+def start(argv: Sequence[str]) -> tuple[QApplication, MainWindow | None]:
     """Create the application and show the main window (``run`` without the event
-    loop); ``argv`` may hold one inventory path."""
+    loop); ``argv`` may hold one inventory path. No window (None) when a window of
+    another launch had that inventory open and came forward instead."""
     configure_application_names()
     app = QApplication([sys.argv[0], *argv])
     app.setApplicationDisplayName(APP_NAME)
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(app_icon())
+    register_bundled_fonts()
     paths = [a for a in app.arguments()[1:] if not a.startswith("-")]
-    window = MainWindow(SettingsStore(), opening=True)
+    settings = SettingsStore()
+    # the file this launch would open: the one asked for, else the last or default one
+    target = paths[0] if paths else settings.last_inventory() or str(default_inventory_path())
+    if Path(target).is_file():
+        from ui.single_instance import hand_over
+
+        if hand_over(target):
+            print(f"{target} is already open; its window was brought forward.")
+            return app, None
+    window = MainWindow(settings, opening=True)
     show_and_open(window, paths[0] if paths else None)
     return app, window
 
 
 def run(argv: Sequence[str]) -> int:
-    """Start the desktop app; ``argv`` may hold one inventory path."""
-    app, _window = start(argv)
-    return app.exec()
+    """Start the desktop app; ``argv`` may hold one inventory path.
+
+    A second launch on an inventory that a window of this user already has open asks
+    that window to come forward and exits (``ui.single_instance``). Unhandled
+    exceptions are logged and shown (``ui.crash``).
+    """
+    from ui import crash
+
+    crash.setup_logging()
+    app, window = start(argv)
+    if window is None:
+        return 0
+    handler = crash.CrashHandler(lambda: window.inventory.path if window.inventory else None, app)
+    handler.install()
+    try:
+        return app.exec()
+    finally:
+        handler.uninstall()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +34,7 @@ from ui.welcome import NoInventoryPanel, PlaceholderPage, WelcomePanel
 
 if TYPE_CHECKING:
     from ui.inventory_page import InventoryPage
+    from ui.single_instance import InventoryClaim
     from ui.undo import InventoryEditor
 
 FILE_FILTER = f"AI Carbon Ledger inventories (*{INVENTORY_SUFFIX});;All files (*)"
@@ -48,14 +50,10 @@ NAV_PAGES: tuple[tuple[str, str], ...] = (
 EDITING_PAGES = (*schema.TABLES, "reference")
 NAV_LABELS = dict(NAV_PAGES)
 PLACEHOLDERS = {
-    "dashboard": (
-        "Dashboard",
-        "Totals, trends and savings from renewable sourcing appear here once the emissions "
-        "engine is in place. Until then, keep your inventory up to date in the other pages.",
-    ),
     "reports": (
         "Reports",
-        "Quarterly reports with print preview and PDF export arrive in a coming version.",
+        "File > Report… (Ctrl+P) previews, prints and saves the quarterly report as PDF or "
+        "XLSX, and closes a reported quarter so that its figures never change silently.",
     ),
 }
 
@@ -86,7 +84,28 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([190, 1000])
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        #: says why the inventory is read-only (another program writes it); hidden if not
+        self.read_only_banner = QLabel()
+        self.read_only_banner.setObjectName("readOnlyBanner")
+        self.read_only_banner.setWordWrap(True)
+        self.read_only_banner.setStyleSheet(
+            "QLabel#readOnlyBanner { background: #fff4ce; color: #3b2f00;"
+            " border-bottom: 1px solid #e0c46c; padding: 8px 12px; }"
+        )
+        self.read_only_banner.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.read_only_banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        #: this window's claim on the open inventory (ui.single_instance); None if read-only
+        self.claim: InventoryClaim | None = None
+        #: why the open inventory is read-only, or None when it can be edited
+        self.read_only_reason: str | None = None
+        self.setAcceptDrops(True)  # a spreadsheet dropped on the window starts an import
+        self.import_wizard: QWidget | None = None
 
         self._no_inventory: NoInventoryPanel | None = None  # built when first shown
         #: shown while the initial inventory opens, right after the window first paints
@@ -155,6 +174,20 @@ class MainWindow(QMainWindow):
             "Write a consistent copy of this inventory",
         )
         self.close_action = self._action("&Close Inventory", self.close_inventory, key.Close)
+        self.import_action = self._action(
+            "&Import…",
+            lambda: self.start_import(),
+            QKeySequence("Ctrl+I"),
+            "Import spreadsheets, CSV files and CodeCarbon logs into this inventory",
+        )
+        self.export_action = self._action(
+            "&Export…", self.export_inventory, tip="Write this inventory to XLSX, CSV or JSON"
+        )
+        self.template_action = self._action(
+            "Save Import &Template…",
+            self.save_import_template,
+            tip="Save an empty workbook with the columns the import expects",
+        )
         self.quit_action = self._action("&Quit", self.close, key.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -194,6 +227,12 @@ class MainWindow(QMainWindow):
             QKeySequence("Ctrl+E"),
             "How the selected training run's or deployment's emissions were reached",
         )
+        self.report_action = self._action(
+            "&Report…",
+            self.show_report_dialog,
+            QKeySequence.StandardKey.Print,
+            "Preview, print or save the quarterly report; close a reported quarter",
+        )
         self.settings_action = self._action(
             "Inventory &Settings…",
             self.edit_inventory_settings,
@@ -215,6 +254,10 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addActions([self.import_action, self.export_action, self.template_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.report_action)
         file_menu.addSeparator()
         file_menu.addActions([self.save_copy_action, self.close_action])
         file_menu.addSeparator()
@@ -272,13 +315,34 @@ class MainWindow(QMainWindow):
 
     # -- opening and closing inventories ----------------------------------------------
 
-    def set_inventory(self, inventory: Inventory, *, welcome: bool = False) -> None:
-        """Show ``inventory`` (taking ownership), closing the one open before."""
-        from ui.undo import InventoryEditor
+    def set_inventory(
+        self,
+        inventory: Inventory,
+        *,
+        welcome: bool = False,
+        claim: InventoryClaim | None = None,
+        read_only_reason: str | None = None,
+    ) -> None:
+        """Show ``inventory`` (taking ownership), closing the one open before.
+
+        ``claim``: this window's claim on the file (made here if not given);
+        ``read_only_reason``: the inventory was opened read-only, and why.
+        """
+        from ui import single_instance
+        from ui.closing_guard import GuardedEditor
 
         self._discard_inventory()
         self.inventory = inventory
-        self.editor = InventoryEditor(inventory, self)
+        self.read_only_reason = read_only_reason
+        if read_only_reason is None:
+            self.claim = claim or single_instance.claim_new(inventory.path, self)
+            if self.claim is not None:
+                self.claim.activation_requested.connect(self._on_claim_activation_requested)
+            self.editor = GuardedEditor(inventory, self)  # asks before restating a quarter
+        else:
+            self.editor = single_instance.ReadOnlyEditor(inventory, read_only_reason, self)
+            self.read_only_banner.setText(single_instance.read_only_message(read_only_reason))
+            self.read_only_banner.show()
         self.editor.edited.connect(self._on_editor_edited)
         self.editor.edit_failed.connect(self._on_editor_edit_failed)
         self._install_undo_actions()
@@ -293,8 +357,14 @@ class MainWindow(QMainWindow):
             self.save_copy_action,
             self.close_action,
             self.settings_action,
+            self.import_action,
+            self.export_action,
+            self.report_action,
         ):
             action.setEnabled(True)
+        if read_only_reason is not None:  # looking, searching and explaining stay
+            for action in (self.settings_action, self.import_action):
+                action.setEnabled(False)
         self.settings.add_recent_file(inventory.path)
         self.settings.set_last_inventory(inventory.path)
         self.setWindowTitle(f"{inventory.name} — {APP_NAME}")
@@ -303,6 +373,7 @@ class MainWindow(QMainWindow):
         if welcome:
             self.welcome = WelcomePanel(str(inventory.path))
             self.welcome.demo_requested.connect(self.open_demo)
+            self.welcome.import_requested.connect(lambda: self.start_import())
             self.welcome.start_empty_requested.connect(lambda: self.show_page("models"))
             self.stack.addWidget(self.welcome)
             self.nav.setCurrentRow(-1)
@@ -315,6 +386,8 @@ class MainWindow(QMainWindow):
         self.nav.clear()
         self.nav.blockSignals(False)
         for page in self.pages.values():
+            if hasattr(page, "shutdown"):
+                page.shutdown()  # the dashboard's worker connection
             self.stack.removeWidget(page)
             page.deleteLater()
         self.pages.clear()
@@ -330,6 +403,24 @@ class MainWindow(QMainWindow):
         if self.inventory is not None:
             self.inventory.close()
             self.inventory = None
+        self._release_claim()
+
+    def _release_claim(self) -> None:
+        from ui.single_instance import release_quietly
+
+        release_quietly(self.claim)
+        self.claim = None
+        self.read_only_reason = None
+        self.read_only_banner.hide()
+
+    def _on_claim_activation_requested(self) -> None:
+        """A second launch on this inventory: come forward instead of a second window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage(f"{self.windowFilePath()} is already open here.", 5000)
 
     def _show_no_inventory(self, *, panel: bool = True) -> None:
         self._install_undo_actions()
@@ -339,6 +430,9 @@ class MainWindow(QMainWindow):
             self.save_copy_action,
             self.close_action,
             self.settings_action,
+            self.import_action,
+            self.export_action,
+            self.report_action,
         ):
             action.setEnabled(False)
         if panel:
@@ -360,15 +454,26 @@ class MainWindow(QMainWindow):
             self._show_no_inventory()
 
     def open_inventory(self, path: str | Path) -> bool:
-        """Open the inventory at ``path``; on failure say why and keep the current one."""
+        """Open the inventory at ``path``; on failure say why and keep the current one.
+
+        A file another launch of the app has open is brought forward there instead; a
+        file another program writes is opened read-only (``ui.single_instance``).
+        """
+        from ui.single_instance import open_for_window
+
+        if self.inventory is not None and Path(path).resolve() == self.inventory.path.resolve():
+            return True  # already open in this window
         try:
-            inventory = Inventory.open(path)
+            inventory, claim, read_only_reason = open_for_window(path, self)
         except (LedgerError, OSError) as exc:
             QMessageBox.critical(self, "Cannot open inventory", str(exc))
             if not Path(path).exists():
                 self.settings.remove_recent_file(path)
             return False
-        self.set_inventory(inventory)
+        if inventory is None:
+            self.statusBar().showMessage(f"{path} is open in another window.", 8000)
+            return False
+        self.set_inventory(inventory, claim=claim, read_only_reason=read_only_reason)
         return True
 
     def open_inventory_dialog(self) -> None:
@@ -461,6 +566,12 @@ class MainWindow(QMainWindow):
 
                 assert self.inventory is not None and self.editor is not None
                 page = InventoryPage(self.inventory, self.editor, key)
+            elif key == "dashboard":
+                from ui.dashboard_page import DashboardPage  # imports pyqtgraph
+
+                assert self.inventory is not None
+                page = DashboardPage(self.inventory)
+                page.entry_activated.connect(self._on_dashboard_entry_activated)
             elif key == "reference":
                 from ui.reference_page import ReferenceDataPage  # reads the shipped tables
 
@@ -490,8 +601,10 @@ class MainWindow(QMainWindow):
             self._table_pages()[key].refresh()
             self._dirty.discard(key)
         self.stack.setCurrentWidget(page)
+        changes = (self.add_action, self.edit_action, self.duplicate_action, self.delete_action)
         for action in self.page_actions:
-            action.setEnabled(key in EDITING_PAGES)
+            read_only = self.read_only_reason is not None and action in changes
+            action.setEnabled(key in EDITING_PAGES and not read_only)
         self.settings.set_current_page(key)
 
     def _on_editor_edited(self, tables: frozenset[str]) -> None:
@@ -506,7 +619,18 @@ class MainWindow(QMainWindow):
             else:
                 self._dirty.add(key)
         self._update_nav_counts()
+        if (dashboard := self.pages.get("dashboard")) is not None:
+            dashboard.inventory_edited(tables)  # recomputes off the UI thread
         self.statusBar().showMessage("Saved", 2000)
+
+    def _on_dashboard_entry_activated(self, table: str, row_id: int) -> None:
+        """A bar on the dashboard was clicked: show that record in its table page."""
+        if table not in schema.TABLES:
+            return
+        self.show_page(table)
+        page = self._table_pages().get(table)
+        if page is not None:
+            page.select_id(row_id)
 
     def _on_editor_edit_failed(self, message: str) -> None:
         QMessageBox.warning(self, "Not saved", message)
@@ -520,6 +644,46 @@ class MainWindow(QMainWindow):
             label = NAV_LABELS[key]
             if key in schema.TABLES:
                 item.setText(f"{label}  ({self.inventory.count(key):,})")
+
+    # -- import and export --------------------------------------------------------------
+
+    def start_import(self, files: list[Path] | None = None) -> None:
+        """Open the import wizard (on ``files`` if given; else it asks for them)."""
+        if self.inventory is None or self.editor is None:
+            return
+        from ui.import_wizard import IMPORT_FILTER, ImportWizard
+
+        if not files:
+            start = str(self.inventory.path.parent)
+            names, _ = QFileDialog.getOpenFileNames(self, "Import files", start, IMPORT_FILTER)
+            if not names:
+                return
+            files = [Path(n) for n in names]
+        wizard = ImportWizard(self.inventory, self.editor, files, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_wizard = wizard
+        wizard.open()
+
+    def export_inventory(self) -> None:
+        if self.inventory is not None:
+            from ui.import_wizard import export_inventory_dialog
+
+            export_inventory_dialog(self, self.inventory)
+
+    def save_import_template(self) -> None:
+        from ui.import_wizard import save_template_dialog
+
+        save_template_dialog(self, self.inventory.path.parent if self.inventory else None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.inventory is not None and _import_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _import_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.start_import(paths)
 
     # -- misc -------------------------------------------------------------------------
 
@@ -550,6 +714,15 @@ class MainWindow(QMainWindow):
             if chosen != current:
                 self.editor.run(SetSetting("embodied_convention", chosen))
 
+    def show_report_dialog(self) -> None:
+        """File > Report… (Ctrl+P): the report dialog (``ui.report_dialog``)."""
+        if self.inventory is None:
+            return
+        from ui.report_dialog import ReportDialog  # built on demand
+
+        dialog = ReportDialog(self.inventory, self)
+        dialog.exec()
+
     def show_about(self) -> None:
         from ui.about_dialog import AboutDialog  # built on demand
 
@@ -563,4 +736,13 @@ class MainWindow(QMainWindow):
         if self.inventory is not None:
             self.inventory.close()
             self.inventory = None
+        self._release_claim()
         super().closeEvent(event)
+
+
+def _import_paths(urls: list) -> list[Path]:
+    """The local files among dropped ``urls`` that the import wizard can read."""
+    from ui.import_wizard import IMPORT_SUFFIXES
+
+    paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+    return [p for p in paths if p.suffix.lower() in IMPORT_SUFFIXES]

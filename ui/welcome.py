@@ -30,7 +30,7 @@ def _big_button(text: str, tip: str) -> QPushButton:
 
 
 class WelcomePanel(QWidget):
-    """First run: open the demo, import a spreadsheet (later) or start empty."""
+    """First run: open the demo, import a spreadsheet or start empty."""
 
     demo_requested = Signal()
     import_requested = Signal()
@@ -56,10 +56,9 @@ class WelcomePanel(QWidget):
             "Opens an example inventory with realistic models, runs and deployments",
         )
         self.import_button = _big_button(
-            "Import a spreadsheet (coming soon)",
-            "Importing XLSX, ODS, CSV and CodeCarbon logs arrives in a coming version",
+            "Import a spreadsheet or CodeCarbon log…  (Ctrl+I)",
+            "Bring in your inventory from XLSX, ODS or CSV files, or CodeCarbon emissions.csv",
         )
-        self.import_button.setEnabled(False)
         self.empty_button = _big_button(
             "Start with an empty inventory", "Add your models and deployments by hand"
         )

@@ -71,7 +71,7 @@ def test_first_run_creates_default_inventory_and_welcomes(window, messages):
     assert window.inventory is not None
     assert window.inventory.path == default_inventory_path()
     assert window.stack.currentWidget() is window.welcome
-    assert not window.welcome.import_button.isEnabled()  # import arrives later
+    assert window.welcome.import_button.isEnabled()
     window.welcome.empty_button.click()
     assert window.stack.currentWidget() is window.pages["models"]
     assert window.windowTitle() == "inventory — AI Carbon Ledger"
