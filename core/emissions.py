@@ -58,6 +58,7 @@ class PieceResults:
     cell_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))  # g/kWh per cell
     instrument_cells: list[np.ndarray] = field(default_factory=list)  # per sourcing row
     residual_fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    renewable_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # covered kWh
     _cell_index: dict[int, int] | None = None
     _by_day: tuple[np.ndarray, np.ndarray] | None = None  # pieces ordered by first day
 
@@ -288,11 +289,13 @@ def apply_market(
     c_site = (keys >> 42).astype(np.int64)
     c_start = (((keys >> 21) & (2**21 - 1)) - 2**20).astype("datetime64[D]")
     c_end = c_start + (keys & (2**21 - 1)).astype("timedelta64[D]")
-    market, covered, fallback = _market(
+    market, covered, fallback, renewable = _market(
         c_site, c_start, c_end, cell_kwh, p.cell_factor, sites, sourcing, site_ids
     )
     rate = np.divide(market, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
+    share = np.divide(renewable, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
     p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
+    p.renewable_kwh = p.facility_kwh * share[p.cell]
     p.instrument_cells = covered
     p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
 
@@ -358,12 +361,14 @@ def _market(
     sites: SiteTable,
     sourcing: list[dict],
     site_ids: np.ndarray,
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Market-based kg per cell (or piece), the cells each instrument covered, and the
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """Market-based kg per cell (or piece), the cells each instrument covered, the
     cells whose uncovered consumption took the location factor (no residual mix
-    bundled). Every step is proportional to a cell's kWh, so splitting a cell's result
+    bundled), and the kWh that renewable instruments (all but supplier factors)
+    covered. Every step is proportional to a cell's kWh, so splitting a cell's result
     over its pieces by their kWh gives each piece exactly what it would get alone."""
     remaining = kwh.copy()
+    renewable = np.zeros(len(kwh))
     market = np.zeros(len(kwh))
     supplier = np.full(len(kwh), np.nan)
     covered_by: list[np.ndarray] = [np.empty(0, dtype=np.int64) for _ in sourcing]
@@ -397,9 +402,10 @@ def _market(
             cover = eligible if volume_kwh >= total else eligible * (volume_kwh / total)
         cover = np.minimum(cover, remaining)
         remaining -= cover
+        renewable += cover
         market += cover * factor / 1000.0
         covered_by[i] = np.flatnonzero(cover > 0)
     rest_factor = np.where(np.isnan(supplier), location_factor, supplier)
     market += remaining * rest_factor / 1000.0
     fallback = (remaining > 0) & np.isnan(supplier)
-    return market, covered_by, fallback
+    return market, covered_by, fallback, renewable

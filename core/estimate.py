@@ -58,6 +58,7 @@ class EstimateRow:
     water_l: float
     low_kgco2e: float
     high_kgco2e: float
+    renewable_kwh: float = 0.0  # consumption covered by renewable instruments
 
 
 @dataclass
@@ -280,6 +281,7 @@ class Engine:
             "location_kgco2e": p.location_kg[keep] * w,
             "market_kgco2e": p.market_kg[keep] * w,
             "water_l": p.water_l[keep] * w,
+            "renewable_kwh": p.renewable_kwh[keep] * w,
         }
         group_key, group_info = self._groups(by, line, p.start[keep])
         n_groups = len(group_info)
@@ -321,6 +323,7 @@ class Engine:
                 sums["water_l"].tolist(),
                 np.asarray(low, dtype=np.float64).tolist(),
                 np.asarray(high, dtype=np.float64).tolist(),
+                sums["renewable_kwh"].tolist(),
                 strict=True,
             )
         ]
@@ -328,7 +331,7 @@ class Engine:
         totals = {k: float(v.sum()) for k, v in values.items()}
         totals["savings_kgco2e"] = totals["location_kgco2e"] - totals["market_kgco2e"]
         totals["low_kgco2e"], totals["high_kgco2e"] = float(total_lo), float(total_hi)
-        totals = {k: totals[k] for k in FIELDS}
+        totals = {k: totals[k] for k in (*FIELDS, "renewable_kwh")}
         for d in drivers:
             d["name"] = rows_by_group_name(group_info, d.pop("group"))
         return Estimate(

@@ -146,6 +146,7 @@ def test_estimate_json_document(demo_path):
         "water_l",
         "low_kgco2e",
         "high_kgco2e",
+        "renewable_kwh",
     }
     assert set(doc["totals"]) == fields
     assert doc["rows"]

@@ -98,3 +98,14 @@ def test_an_entry_split_over_quarters_draws_its_own_error_once(demo_engine):
     ratios = [r.high_kgco2e / r.location_kgco2e for r in est.rows if r.location_kgco2e > 0]
     assert len(ratios) >= 2
     assert max(ratios) == pytest.approx(min(ratios), rel=1e-3)
+
+
+def test_renewable_kwh_is_the_consumption_instruments_cover(demo_engine):
+    est = demo_engine.estimate("2026", by="site", samples=0)
+    t = est.totals
+    assert 0 < t["renewable_kwh"] <= t["energy_kwh"]
+    assert t["renewable_kwh"] == pytest.approx(sum(r.renewable_kwh for r in est.rows))
+    for r in est.rows:
+        assert 0 <= r.renewable_kwh <= r.energy_kwh * (1 + 1e-9)
+        if r.renewable_kwh == 0:  # nothing covered: no savings either
+            assert r.savings_kgco2e == pytest.approx(0, abs=1e-6)
