@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,34 +96,81 @@ class Activity:
     log_mark: int = 0  # the last change-log id this activity includes
 
 
+#: Tables longer than this are read in parallel parts (SQLite works outside the GIL).
+PARALLEL_ROWS = 200_000
+PARTS = 2
+
+
 def _expr(table: str, f: schema.FieldSpec) -> str:
-    if f.kind == "date":
-        return f"julianday({f.name}) - {_EPOCH_JULIAN}"
+    if f.kind == "date":  # whole days: SQLite formats integers much faster than reals
+        return f"CAST(julianday({f.name}) - {_EPOCH_JULIAN} AS INTEGER)"
     if f.kind == "choice":
         cases = " ".join(f"WHEN '{v}' THEN {i}" for i, (v, _) in enumerate(f.choices))
         return f"CASE {f.name} {cases} ELSE -1 END"
     return f.name
 
 
-def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = None) -> Table:
-    """All numeric, date, choice and reference columns of ``table`` in id order (only
-    the rows ``ids`` when given; ids that no longer exist are left out)."""
-    spec = schema.table(table)
-    fields = [f for f in spec.fields if f.kind not in ("text", "longtext")]
-    exprs = ["id", *(_expr(table, f) for f in fields)]
+def _fields(table: str) -> list[schema.FieldSpec]:
+    return [f for f in schema.table(table).fields if f.kind not in ("text", "longtext")]
+
+
+def _read_text(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:
+    """The rows as one comma-separated text made in SQLite and parsed in C."""
+    exprs = ["id", *(_expr(table, f) for f in _fields(table))]
     joined = " || ',' || ".join(f"ifnull({e}, 'nan')" for e in exprs)
-    where, params = "", ()
-    if ids is not None:
-        where = "WHERE id IN (SELECT value FROM json_each(?))"
-        params = (json.dumps([int(i) for i in ids]),)
     text = conn.execute(
         f"SELECT group_concat(x, ',') FROM (SELECT {joined} AS x FROM {table} {where} ORDER BY id)",
         params,
     ).fetchone()[0]
     width = len(exprs)
     # np.fromstring's text mode (sep=",") parses in C; it is not the deprecated binary mode
-    data = np.fromstring(text, sep=",").reshape(-1, width) if text else np.empty((0, width))
+    return np.fromstring(text, sep=",").reshape(-1, width) if text else np.empty((0, width))
+
+
+def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = None) -> Table:
+    """All numeric, date, choice and reference columns of ``table`` in id order (only
+    the rows ``ids`` when given; ids that no longer exist are left out)."""
+    where, params = "", ()
+    if ids is not None:
+        where = "WHERE id IN (SELECT value FROM json_each(?))"
+        params = (json.dumps([int(i) for i in ids]),)
+    return _to_table(table, _read_text(conn, table, where, params))
+
+
+def _read_parallel(inv: Inventory, table: str, mark: int) -> Table | None:
+    """``table`` read in :data:`PARTS` id ranges on connections of their own, at the
+    same time; None when an edit came in between (the caller then reads it whole)."""
+    conn = inv.conn
+    lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
+    if n < PARALLEL_ROWS:
+        return None
+    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
+    parts: list[np.ndarray | None] = [None] * PARTS
+    marks: list[int | None] = [None] * PARTS
+
+    def work(k: int) -> None:
+        c = sqlite3.connect(f"file:{inv.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            c.execute("BEGIN")
+            marks[k] = c.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
+            parts[k] = _read_text(c, table, "WHERE id > ? AND id <= ?", (bounds[k], bounds[k + 1]))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, PARTS)]
+    for t in threads:
+        t.start()
+    work(0)
+    for t in threads:
+        t.join()
+    if any(m != mark for m in marks) or any(p is None for p in parts):
+        return None  # not the same state as the caller's snapshot
+    return _to_table(table, np.concatenate(parts))  # type: ignore[arg-type]
+
+
+def _to_table(table: str, data: np.ndarray) -> Table:
     table_data = Table(table, data[:, 0].astype(np.int64))
+    fields = _fields(table)
     for i, f in enumerate(fields, start=1):
         col = data[:, i]
         if f.kind == "date":
@@ -157,9 +205,12 @@ def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
 def load(inv: Inventory) -> Activity:
     """Read everything the engine needs from ``inv`` in one read transaction."""
     conn = inv.conn
+    # other connections cannot see this one's uncommitted writes: read alone then
+    alone = conn.in_transaction or str(inv.path) in ("", ":memory:")
     with inv.snapshot():  # one consistent snapshot across tables
+        log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
         tables = {
-            name: read_table(conn, name)
+            name: (None if alone else _read_parallel(inv, name, log_mark)) or read_table(conn, name)
             for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models")
         }
         sourcing = _rows(conn, "sourcing")
@@ -167,7 +218,6 @@ def load(inv: Inventory) -> Activity:
         hardware_rows = _rows(conn, "hardware")
         settings = dict(conn.execute("SELECT key, value FROM meta"))
         overrides = _rows(conn, "factor_overrides")
-        log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
     return Activity(
         sourcing=sourcing,
         site_rows=site_rows,

@@ -186,3 +186,20 @@ def test_period_selection_matches_the_weights_of_every_piece(demo):
         full = p.weights(period)
         assert np.flatnonzero(full > 0).tolist() == sorted(idx.tolist())
         assert np.allclose(full[np.sort(idx)], w[np.argsort(idx)])
+
+
+def test_large_tables_read_in_parallel_parts_give_the_same_columns(demo, monkeypatch):
+    import numpy as np
+
+    from core import activity
+
+    whole = activity.load(demo)
+    monkeypatch.setattr(activity, "PARALLEL_ROWS", 10)
+    monkeypatch.setattr(activity, "PARTS", 3)
+    parts = activity.load(demo)
+    for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models"):
+        a, b = getattr(whole, name), getattr(parts, name)
+        assert a.ids.tolist() == b.ids.tolist()
+        for col in a.columns:
+            assert np.array_equal(a[col], b[col], equal_nan=a[col].dtype.kind in "fM"), col
+    assert len(parts.usage) > 10
