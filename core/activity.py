@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core import schema
+from core import column_cache, schema
 from core.inventory import Inventory
 
 _EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
@@ -29,6 +30,7 @@ class Table:
     name: str
     ids: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    _lookup: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -72,6 +74,15 @@ class Table:
         """Row positions of ``record_ids`` (-1 for ids not in the table)."""
         if len(self.ids) == 0:
             return np.full(len(record_ids), -1, dtype=np.int64)
+        record_ids = np.asarray(record_ids, dtype=np.int64)
+        top = int(self.ids[-1])
+        if len(record_ids) > 1000 and self.ids[0] >= 0 and top < 4 * len(self.ids) + 100_000:
+            # ids are dense (SQLite rowids): one array lookup instead of a binary search
+            if self._lookup is None:
+                lookup = np.full(top + 2, -1, dtype=np.int64)  # last slot: out of range
+                lookup[self.ids] = np.arange(len(self.ids))
+                self._lookup = lookup
+            return self._lookup[np.clip(record_ids, -1, top + 1)]
         pos = np.searchsorted(self.ids, record_ids)
         pos = np.clip(pos, 0, len(self.ids) - 1)
         found = self.ids[pos] == record_ids
@@ -137,35 +148,79 @@ def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = No
     return _to_table(table, _read_text(conn, table, where, params))
 
 
-def _read_parallel(inv: Inventory, table: str, mark: int) -> Table | None:
-    """``table`` read in :data:`PARTS` id ranges on connections of their own, at the
-    same time; None when an edit came in between (the caller then reads it whole)."""
-    conn = inv.conn
-    lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
-    if n < PARALLEL_ROWS:
-        return None
-    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
-    parts: list[np.ndarray | None] = [None] * PARTS
-    marks: list[int | None] = [None] * PARTS
+def _in_parts(
+    inv: Inventory,
+    table: str,
+    mark: int,
+    bounds: list[int],
+    work: Callable[[sqlite3.Connection, str, tuple], Any],
+) -> list[Any] | None:
+    """``work(conn, where, params)`` for each id range ``bounds[k] < id <= bounds[k+1]``
+    at the same time, each on a read-only connection of its own (SQLite runs outside
+    the GIL); None when an edit came in between (the caller's change-log ``mark``)."""
+    parts: list[Any] = [None] * (len(bounds) - 1)
+    marks: list[int | None] = [None] * len(parts)
 
-    def work(k: int) -> None:
+    def run(k: int) -> None:
         c = sqlite3.connect(f"file:{inv.path}?mode=ro", uri=True, check_same_thread=False)
         try:
             c.execute("BEGIN")
             marks[k] = c.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
-            parts[k] = _read_text(c, table, "WHERE id > ? AND id <= ?", (bounds[k], bounds[k + 1]))
+            parts[k] = work(c, "WHERE id > ? AND id <= ?", (bounds[k], bounds[k + 1]))
         finally:
             c.close()
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, PARTS)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(1, len(parts))]
     for t in threads:
         t.start()
-    work(0)
+    run(0)
     for t in threads:
         t.join()
     if any(m != mark for m in marks) or any(p is None for p in parts):
         return None  # not the same state as the caller's snapshot
-    return _to_table(table, np.concatenate(parts))  # type: ignore[arg-type]
+    return parts
+
+
+def _fingerprint(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:
+    """Row count and every column's sum weighted by the row id (see core.column_cache)."""
+    exprs = ["id", *(_expr(table, f) for f in _fields(table))]
+    # two weightings: a swap of values between two rows goes unseen only if their ids
+    # agree modulo both 997 and 1009 (rows a million apart)
+    sums = ", ".join(
+        f"total(ifnull({e}, -7.25) * (id % {m} + 1))" for e in exprs for m in (997, 1009)
+    )
+    row = conn.execute(f"SELECT count(*), {sums} FROM {table} {where}", params).fetchone()
+    return np.array(row, dtype=np.float64)
+
+
+def _read_large(inv: Inventory, table: str, mark: int, schema_version: int) -> Table | None:
+    """A large table, from the column cache when its fingerprint matches, else read in
+    :data:`PARTS` parallel id ranges (and cached); None for small tables, or when an
+    edit came in between (the caller then reads it whole)."""
+    conn = inv.conn
+    lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
+    if n < min(PARALLEL_ROWS, column_cache.MIN_ROWS):
+        return None
+    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
+    use_cache = n >= column_cache.MIN_ROWS
+    if use_cache:
+        parts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _fingerprint(c, table, w, p))
+        if parts is None:
+            return None
+        fingerprint = np.concatenate([[lo, hi], *parts])
+        cached = column_cache.load(inv.path, table, fingerprint, schema_version)
+        if cached is not None:
+            ids = cached.pop("ids")
+            return Table(table, ids, cached)
+    if n < PARALLEL_ROWS:
+        return None
+    texts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _read_text(c, table, w, p))
+    if texts is None:
+        return None
+    read = _to_table(table, np.concatenate(texts))
+    if use_cache:
+        column_cache.store(read, inv.path, fingerprint, schema_version)
+    return read
 
 
 def _to_table(table: str, data: np.ndarray) -> Table:
@@ -209,8 +264,10 @@ def load(inv: Inventory) -> Activity:
     alone = conn.in_transaction or str(inv.path) in ("", ":memory:")
     with inv.snapshot():  # one consistent snapshot across tables
         log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {
-            name: (None if alone else _read_parallel(inv, name, log_mark)) or read_table(conn, name)
+            name: (None if alone else _read_large(inv, name, log_mark, version))
+            or read_table(conn, name)
             for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models")
         }
         sourcing = _rows(conn, "sourcing")

@@ -45,11 +45,14 @@ class Assumptions:
 
         A parameter override replaces the shipped value (its range defaults to the value
         itself: a user's figure is taken as known); ``grid:ZONE:YEAR`` replaces that
-        zone's grid factor for that year. The reason and source travel with the value.
+        zone's grid factor for that year; ``inference:KEY`` replaces a row of the
+        inference energy table (its ``central``, ``low`` and ``high``, in the row's unit).
+        The reason and source travel with the value.
         """
         if not rows:
             return self
         params = dict(self.params)
+        inference = self.inference
         grid: dict[tuple[str, int], factors.Factor] = dict(self.grid_overrides)
         for row in rows:
             value = float(row["value"])
@@ -64,6 +67,20 @@ class Assumptions:
                 grid[(factors.normalise_zone(zone), int(year))] = factors.Factor(
                     value, low, high, "gCO2e/kWh", source, int(year), "", ""
                 )
+            elif key.startswith("inference:") and key[len("inference:") :] in inference:
+                name = key[len("inference:") :]
+                if inference is self.inference:
+                    inference = dict(inference)  # copy on first change
+                inference[name] = {
+                    **inference[name],
+                    "central": value,
+                    "low": low,
+                    "high": high,
+                    "source": source,
+                    "year": None,
+                    "notes": f"shipped value {inference[name]['central']} "
+                    f"({inference[name]['source']})",
+                }
             elif key in params:
                 base = params[key]
                 params[key] = factors.Factor(
@@ -76,7 +93,7 @@ class Assumptions:
                     "",
                     f"shipped value {base.value} ({base.source})",
                 )
-        return replace(self, params=params, grid_overrides=grid)
+        return replace(self, params=params, grid_overrides=grid, inference=inference)
 
 
 _ASSUMPTIONS: Assumptions | None = None

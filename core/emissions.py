@@ -158,6 +158,13 @@ def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, 
     return line, start, end, share, is_dated
 
 
+def factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct keys, index of each key among them) for int64 keys with few
+    distinct values: a hashed unique and a binary search, not a sort of every key."""
+    distinct = np.unique(keys)
+    return distinct, np.searchsorted(distinct, keys)
+
+
 def _cell_key(site: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     days = start.astype(np.int64) + 2**20  # days since 1970, kept positive
     length = (end - start).astype(np.int64)
@@ -219,13 +226,16 @@ def compute(
     ``site_ids`` maps site indices to inventory ids (for instruments naming a site).
     """
     cols, table = _base(lines, 0, sites, a, today, 0)
-    keys, first, cell = np.unique(cols.pop("_key"), return_index=True, return_inverse=True)
+    keys, cell = np.unique(cols.pop("_key"), return_inverse=True)  # may be many distinct
+    cell = cell.ravel()
+    cell_factor = np.zeros(len(keys))
+    cell_factor[cell] = cols["factor_g_per_kwh"]  # one factor per cell (same site, days)
     p = PieceResults(
         **cols,
         lookup_table=table,
-        cell=cell.ravel(),
+        cell=cell,
         cell_keys=keys,
-        cell_factor=cols["factor_g_per_kwh"][first],
+        cell_factor=cell_factor,
     )
     apply_market(p, sites, sourcing, site_ids)
     return p
@@ -309,7 +319,7 @@ def _grid(
     if not len(site):
         return np.zeros(0), np.zeros(0, dtype=np.int64), []
     key = site.astype(np.int64) * 10_000 + years
-    unique, inverse = np.unique(key, return_inverse=True)
+    unique, inverse = factorise(key)
     u_site, u_year = unique // 10_000, unique % 10_000
     values, found = a.grid.lookup_many(
         [sites.zone[s] for s in u_site], u_year, [sites.country[s] for s in u_site]

@@ -210,8 +210,20 @@ def build_lines(
     return lines, notes
 
 
+def _distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct ids, sorted (a presence array for many dense ids: no sort)."""
+    if len(ids) > 10_000 and ids.min() >= 0 and ids.max() < 20 * len(ids):
+        present = np.zeros(int(ids.max()) + 1, dtype=bool)
+        present[ids] = True
+        return np.flatnonzero(present)
+    return np.unique(ids)
+
+
 def _note(notes: Notes, table: int, ids: np.ndarray, mask: np.ndarray, text: str) -> None:
-    for i in np.unique(np.asarray(ids)[np.asarray(mask, dtype=bool)]).tolist():
+    selected = np.asarray(ids)[np.asarray(mask, dtype=bool)]
+    if not len(selected):
+        return
+    for i in _distinct(selected).tolist():
         bucket = notes.setdefault((table, int(i)), [])
         if text not in bucket:
             bucket.append(text)
@@ -382,10 +394,13 @@ def _usage_lines(
         return
     di = d.index_of(u["deployment_id"])
     dep_ids = u["deployment_id"]
-    site = _index(activity.sites, d["site_id"][di], len(sites.names) - 1)
-    h = _index(activity.hardware, d["hardware_id"][di], len(hw.names) - 1)
+    # what depends only on the deployment is worked out per deployment, then spread
+    # over its usage rows (50,000 lookups instead of a million)
+    site = _index(activity.sites, d["site_id"], len(sites.names) - 1)[di]
+    h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)[di]
     dep_kind = d["kind"][di]  # 0 self-hosted, 1 cloud, 2 api
-    params_b, task = _model_columns(activity, d["model_id"][di])
+    dep_params, dep_task = _model_columns(activity, d["model_id"])
+    params_b, task = dep_params[di], dep_task[di]
     pue = sites.pue[site]
     host = a.param("host_overhead_ratio").value
     util = a.param("utilisation_inference").value
@@ -399,21 +414,20 @@ def _usage_lines(
 
     # requests x energy per request: Power Hungry Processing by task (IT energy of a node),
     # or ML.ENERGY chat per request (GPU only) for chat and code models
-    php = np.full(len(u), np.nan)
-    php_lo, php_hi = np.ones(len(u)), np.ones(len(u))
+    by_task = np.full((3, len(tasks) + 1), np.nan)  # last column: no task
+    by_task[1:] = 1.0
     for code, name in enumerate(tasks):
         key = _PHP_TASK.get(name)
         if key and key in a.inference:
             row = a.inference[key]
             c = float(row["central"])
-            sel = task == code
-            php[sel] = c / 1000.0  # kWh per inference
-            php_lo[sel] = float(row["low"] or c) / c
-            php_hi[sel] = float(row["high"] or c) / c
+            by_task[:, code] = (c / 1000.0, float(row["low"] or c) / c, float(row["high"] or c) / c)
+    php, php_lo, php_hi = by_task[:, np.where(task < 0, len(tasks), task)]  # kWh/inference
     chat = np.isin(task, [tasks.index(t) for t in _CHAT_TASKS])
     known = ~np.isnan(params_b)
     size = np.where(known, params_b, UNKNOWN_PARAMS_B)
-    req_j, req_lo, req_hi = mle_range(size, "request", a)
+    dep_size = np.where(np.isnan(dep_params), UNKNOWN_PARAMS_B, dep_params)
+    req_j, req_lo, req_hi = (x[di] for x in mle_range(dep_size, "request", a))
     has_req = ~np.isnan(u["requests"])
     has_tok = ~np.isnan(u["output_tokens"])
     # API usage prefers tokens; own deployments follow measured > hours > requests > tokens
@@ -423,7 +437,7 @@ def _usage_lines(
         ~np.isnan(php), u["requests"] * php, u["requests"] * req_j / 3.6e6
     )  # J -> kWh
     tok_kwh = u["output_tokens"] * token_wh(size, a) / 1000.0
-    _, tok_lo, tok_hi = mle_range(size, "token", a)
+    _, tok_lo, tok_hi = (x[di] for x in mle_range(dep_size, "token", a))
     if not known.all():  # unknown size: from the 8B to the 405B bucket
         lo_r = token_wh(8.0, a) / token_wh(UNKNOWN_PARAMS_B, a)
         hi_r = token_wh(405.0, a) / token_wh(UNKNOWN_PARAMS_B, a)

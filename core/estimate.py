@@ -357,8 +357,18 @@ class Engine:
     ) -> tuple[np.ndarray, list[dict[str, str]]]:
         lines = self.lines
         if by == "entry":
-            raw = (lines.entry_table[line] * 10**12 + lines.entry_id[line]) * 4 + lines.kind[line]
-        elif by == "model":
+            keys, code = self._entry_kinds()
+            present = np.flatnonzero(np.bincount(code[line], minlength=len(keys)))
+            remap = np.zeros(len(keys), dtype=np.int64)
+            remap[present] = np.arange(len(present))
+            chosen = keys[present]
+            return remap[code[line]], [
+                self._group_info(by, int(k))
+                for k in (
+                    chosen // 4 // 2**40 * 10**12 * 4 + chosen // 4 % 2**40 * 4 + chosen % 4
+                ).tolist()
+            ]
+        if by == "model":
             raw = self._model_of(line)
         elif by == "phase":
             raw = lines.kind[line]
@@ -370,6 +380,15 @@ class Engine:
             raw = start.astype("datetime64[M]").astype(np.int64) // 3
         unique, inverse = np.unique(raw, return_inverse=True)
         return inverse, [self._group_info(by, int(u)) for u in unique]
+
+    def _entry_kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct entry-and-kind keys, key index per line), kept until lines change."""
+        cached = getattr(self, "_entry_kind_cache", None)
+        if cached is None or cached[0] is not self.lines:
+            key = self.lines.entry_keys() * 4 + self.lines.kind
+            keys, code = np.unique(key, return_inverse=True)
+            cached = self._entry_kind_cache = (self.lines, keys, code.ravel())
+        return cached[1], cached[2]
 
     def _model_of(self, line: np.ndarray) -> np.ndarray:
         act = self.activity

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import engine as eng
+from core import schema
+from core.assumptions import _PROVIDER_PARAM
 from core.errors import RecordNotFoundError
 from core.estimate import Engine
 from core.factors import Factor
@@ -97,36 +99,22 @@ def explain(
     out.sections.append(("Market-based emissions", _market(e, sel, w)))
     if eng.EMBODIED in kinds:
         out.sections.append(("Embodied emissions", _embodied(e, p.line[sel], w[sel])))
-    water = float((p.water_l[sel] * w[sel]).sum())
-    it = float((p.it_kwh[sel] * w[sel]).sum())
-    out.sections.append(
-        (
-            "Water",
-            [
-                f"IT energy {_n(it, 'kWh')} x on-site WUE = "
-                f"{_n(water, 'L')} (off-site water of electricity not "
-                "included: no factor is bundled)"
-            ],
+    out.sections.append(("Water", _water(e, sel, w)))
+    est = e.estimate(period, by="entry", samples=samples, seed=seed, entry=(table, rid))
+    if est.rows:
+        t = est.totals
+        parts = "; ".join(
+            f"{r.kind}: {_n(r.location_kgco2e, 'kgCO2e')} ({r.method_tier}, {r.scope})"
+            for r in est.rows
         )
-    )
-    row = next(
-        (
-            r
-            for r in e.estimate(
-                period, by="entry", samples=samples, seed=seed, entry=(table, rid)
-            ).rows
-            if r.id == out.entry and r.kind != "embodied"
-        ),
-        None,
-    )
-    if row is not None:
         out.sections.append(
             (
                 "Range",
                 [
-                    f"Location-based {_n(row.location_kgco2e, 'kgCO2e')}, P5-P95 "
-                    f"{_n(row.low_kgco2e)}-{_n(row.high_kgco2e, 'kgCO2e')} ({samples:,} samples, "
-                    f"seed {seed}); method tier: {row.method_tier}; scope: {row.scope}"
+                    f"Location-based {_n(t['location_kgco2e'], 'kgCO2e')} (all parts), "
+                    f"P5-P95 {_n(t['low_kgco2e'])}-{_n(t['high_kgco2e'], 'kgCO2e')} "
+                    f"({samples:,} samples, seed {seed})",
+                    f"By part: {parts}",
                 ],
             )
         )
@@ -160,17 +148,24 @@ def _inputs(e: Engine, table: int, record: dict) -> list[str]:
         "energy_kwh",
         "energy_boundary",
     ]
-    out = [f"model: {e.inv.title('models', record['model_id'])}"]
+    spec = schema.table(eng.ENTRY_TABLES[table])
+    out = [f"Model: {e.inv.title('models', record['model_id'])}"]
     for f in spec_fields:
         value = record.get(f)
-        if value is None:
+        if value is None or f not in spec.field_names:
             continue
+        field = spec.field(f)
         if f == "site_id":
-            out.append(f"site: {e.inv.title('sites', value)}")
+            out.append(f"{field.label}: {e.inv.title('sites', value)}")
         elif f == "hardware_id":
-            out.append(f"hardware: {e.inv.title('hardware', value)}")
+            out.append(f"{field.label}: {e.inv.title('hardware', value)}")
+        elif field.choices:
+            out.append(f"{field.label}: {dict(field.choices).get(value, value)}")
+        elif isinstance(value, int | float):
+            unit = "" if field.unit.lower() == field.label.lower() else field.unit
+            out.append(f"{field.label}: {_n(float(value), unit)}")
         else:
-            out.append(f"{f.replace('_', ' ')}: {value}")
+            out.append(f"{field.label}: {value}")
     return out
 
 
@@ -190,7 +185,8 @@ def _energy(
         fac = float((lines.facility_kwh[ln[t]] * wt[t]).sum())
         pue = fac / it if it else float("nan")
         n = len(np.unique(lines.source_row[ln[t]]))
-        what = "record" if table == 0 else "usage record(s)"
+        what = "record" if table == 0 else "usage record"
+        what += "" if n == 1 else "s"
         head = f"{eng.TIERS[tier]} ({n} {what}):"
         if tier == eng.MEASURED:
             out.append(
@@ -260,6 +256,40 @@ def _location(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
     total = float((p.location_kg[sel] * w[sel]).sum())
     out.append(f"Total location-based (incl. embodied): {_n(total, 'kgCO2e')}")
     return out
+
+
+def _water(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
+    """On-site water: IT energy x the site's WUE (stated, or the provider's default)."""
+    p, lines, sites = e.pieces, e.lines, e.sites
+    out = []
+    site_of = lines.site[p.line]
+    for s in sorted(set(site_of[sel].tolist())):
+        m = sel & (site_of == s)
+        it = float((p.it_kwh[m] * w[m]).sum())
+        water = float((p.water_l[m] * w[m]).sum())
+        wue = sites.wue[s]
+        if np.isnan(wue):
+            out.append(
+                f"{sites.names[s]}: IT energy {_n(it, 'kWh')}; no WUE stated for the site or "
+                "its provider: on-site water not counted"
+            )
+            continue
+        out.append(
+            f"{sites.names[s]}: IT energy {_n(it, 'kWh')} x WUE {_n(wue, 'L/kWh')} "
+            f"({_wue_source(e, s)}) = {_n(water, 'L')}"
+        )
+    out.append("Off-site water of electricity generation is not included: no factor is bundled.")
+    return out
+
+
+def _wue_source(e: Engine, s: int) -> str:
+    rows = e.activity.site_rows
+    if s < len(rows) and rows[s].get("wue") is not None:
+        return "stated for the site"
+    provider = (rows[s].get("provider") or "").strip().lower() if s < len(rows) else ""
+    key = _PROVIDER_PARAM.get(provider)
+    f = e.assumptions.params.get(f"wue:{key}") if key else None
+    return _source(f) if f is not None else "provider default"
 
 
 def _market(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:

@@ -116,6 +116,23 @@ def split_by_month(start: np.ndarray, end: np.ndarray) -> MonthPieces:
     first = start.astype("datetime64[M]")
     last = end.astype("datetime64[M]")
     counts = (last - first).astype(np.int64) + 1
+    single = counts == 1
+    if single.any() and not single.all():
+        # most records (monthly usage) lie in one month: they are their own piece;
+        # only the others go through the general cut (pieces come single ones first)
+        one = np.flatnonzero(single)
+        many = np.flatnonzero(~single)
+        a = split_by_month(start[one], end[one])
+        b = split_by_month(start[many], end[many])
+        return MonthPieces(
+            np.concatenate([one[a.record], many[b.record]]),
+            np.concatenate([a.month, b.month]),
+            np.concatenate([a.start, b.start]),
+            np.concatenate([a.end, b.end]),
+            np.concatenate([a.share, b.share]),
+        )
+    if len(start) and single.all():
+        return MonthPieces(np.arange(len(start)), first, start, end, np.ones(len(start)))
     record = np.repeat(np.arange(len(start)), counts)
     offsets = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
     month = first[record] + offsets.astype("timedelta64[M]")

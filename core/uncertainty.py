@@ -228,13 +228,13 @@ def monte_carlo(
         # many small groups: chunks end on group boundaries; each group is finished in
         # its chunk; the 256 groups with the widest spread are kept for the drivers
         bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
-        keep_rows: list[np.ndarray] = []
-        keep_groups: list[np.ndarray] = []
+        # chunk ends: the last group boundary within ``step`` units of the chunk start
+        ends = np.searchsorted(bounds, bounds + step, side="right") - 1
+        keep_rows = np.zeros((0, samples), dtype=np.float32)
+        keep_groups = np.zeros(0, dtype=np.int64)
         k, lo_b = 0, 0
         while lo_b < len(bounds) - 1:
-            hi_b = lo_b + 1
-            while hi_b < len(bounds) - 1 and bounds[hi_b + 1] - bounds[lo_b] <= step:
-                hi_b += 1
+            hi_b = max(int(ends[lo_b]), lo_b + 1)
             lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
             x = draws(lo, hi, min(k, len(seeds) - 1))
             x *= c[lo:hi, None].astype(np.float32)
@@ -247,13 +247,14 @@ def monte_carlo(
             # widest ranges first: a group's covariance with the total is at most its
             # spread times the total's, so the drivers are among them
             top = np.argsort(low[gid] - high[gid])[:256]
-            keep_rows.append(g[top])
-            keep_groups.append(gid[top])
+            keep_rows = np.concatenate([keep_rows, g[top]])
+            keep_groups = np.concatenate([keep_groups, gid[top]])
+            best = np.argsort(low[keep_groups] - high[keep_groups])[:256]
+            keep_rows, keep_groups = keep_rows[best], keep_groups[best]
             k, lo_b = k + 1, hi_b
-        cand_rows = np.concatenate(keep_rows).astype(np.float64)
-        candidates = np.concatenate(keep_groups)
-        best = np.argsort(low[candidates] - high[candidates])[:256]
-        return _drivers_and_totals(low, high, total, candidates[best], cand_rows[best], samples)
+        return _drivers_and_totals(
+            low, high, total, keep_groups, keep_rows.astype(np.float64), samples
+        )
 
 
 def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -261,13 +262,12 @@ def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     ``np.add.reduceat(x, starts, axis=0)``, which is slow along axis 0): runs are short
     (an entry's few units), so add their k-th rows for k = 1, 2, ..."""
     lengths = np.diff(np.r_[starts, len(x)])
+    if len(lengths) == len(x):  # every run is one row
+        return x
     out = x[starts]
-    for k in range(1, int(lengths.max()) if len(lengths) else 0):
+    for k in range(1, int(lengths.max())):
         longer = np.flatnonzero(lengths > k)
-        if len(longer) > len(starts) // 2:
-            out += x[np.minimum(starts + k, len(x) - 1)] * (lengths > k)[:, None]
-        else:
-            out[longer] += x[starts[longer] + k]
+        out[longer] += x[starts[longer] + k]
     return out
 
 

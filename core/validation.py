@@ -154,7 +154,7 @@ def override_key_problem(key: str | None) -> str | None:
     """Why ``key`` names no overridable factor, or ``None``.
 
     Parameter names come from the shipped ``parameters.csv``; grid factors are written
-    ``grid:ZONE:YEAR``.
+    ``grid:ZONE:YEAR`` and inference energy rows ``inference:KEY``.
     """
     if not key:
         return None
@@ -162,7 +162,17 @@ def override_key_problem(key: str | None) -> str | None:
         return None
     if key in _parameter_names():
         return None
-    return "is not a parameter name or grid:ZONE:YEAR (see the Reference data page)"
+    if key.startswith("inference:") and key[len("inference:") :] in _inference_keys():
+        return None
+    return "is not a parameter name, grid:ZONE:YEAR or inference:KEY (see the Reference data page)"
+
+
+@functools.cache
+def _inference_keys() -> frozenset[str]:
+    """Keys of the shipped ``inference_energy.csv``, read once."""
+    from core.factors import load_inference_energy  # deferred: only override forms need it
+
+    return frozenset(str(r["key"]) for r in load_inference_energy())
 
 
 @functools.cache

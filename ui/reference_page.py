@@ -215,7 +215,6 @@ class ReferenceDataPage(QWidget):
             "Published energy measurements per request and per token.",
             self._on_override,
         )
-        self.inference.override_button.setVisible(False)  # not overridable (yet)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.overrides, "Your overrides")
         self.tabs.addTab(self.parameters, "Parameters")
@@ -231,7 +230,10 @@ class ReferenceDataPage(QWidget):
     def _on_override(self, row: dict[str, Any] | None) -> None:
         if row is None:
             return
-        values = {"key": row["key"], "value": row["value"], "source": row.get("source") or ""}
+        key, value = row["key"], row.get("value", row.get("central"))
+        if "central" in row:  # an inference energy row
+            key = f"inference:{key}"
+        values = {"key": key, "value": value, "source": row.get("source") or ""}
         self.tabs.setCurrentWidget(self.overrides)
         self.overrides.add_record(values)
 

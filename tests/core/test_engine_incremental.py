@@ -203,3 +203,54 @@ def test_large_tables_read_in_parallel_parts_give_the_same_columns(demo, monkeyp
         for col in a.columns:
             assert np.array_equal(a[col], b[col], equal_nan=a[col].dtype.kind in "fM"), col
     assert len(parts.usage) > 10
+
+
+def test_column_cache_is_used_only_while_the_table_is_unchanged(demo, monkeypatch, tmp_path):
+    import sqlite3
+
+    import numpy as np
+
+    from core import activity, column_cache
+
+    monkeypatch.setenv("AICL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(column_cache, "MIN_ROWS", 10)
+    monkeypatch.setattr(activity, "PARALLEL_ROWS", 10)
+    stored, loaded = [], []
+    real_store, real_load = column_cache.store, column_cache.load
+    monkeypatch.setattr(
+        column_cache, "store", lambda *a: (stored.append(a[0].name), real_store(*a))
+    )
+
+    def load(inventory, table, *rest):
+        found = real_load(inventory, table, *rest)
+        if table == "usage":
+            loaded.append(found)
+        return found
+
+    monkeypatch.setattr(column_cache, "load", load)
+    first = activity.load(demo)
+    assert "usage" in stored and list((tmp_path / "cache").rglob("*usage.npz"))
+    again = activity.load(demo)
+    assert loaded[-1] is not None
+    for name in ("usage", "deployments"):
+        for col in getattr(first, name).columns:
+            a, b = getattr(first, name)[col], getattr(again, name)[col]
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fM"), col
+    # a change by another program (no change log) is seen: the cache is not used
+    uid = int(first.usage.ids[3])
+    other = sqlite3.connect(demo.path)
+    other.execute("UPDATE usage SET energy_kwh = 777.0 WHERE id = ?", (uid,))
+    other.commit()
+    other.close()
+    stored.clear()
+    changed = activity.load(demo)
+    assert loaded[-1] is None and "usage" in stored
+    assert changed.usage["energy_kwh"][changed.usage.index_of(np.array([uid]))[0]] == 777.0
+    # so is a swap of two rows' values
+    a_id, b_id = (int(i) for i in first.usage.ids[:2])
+    va, vb = (demo.get("usage", i)["requests"] for i in (a_id, b_id))
+    if va != vb:
+        demo.update_row("usage", a_id, {"requests": vb})
+        demo.update_row("usage", b_id, {"requests": va})
+        activity.load(demo)
+        assert loaded[-1] is None

@@ -103,3 +103,32 @@ def test_overrides_are_validated_undoable_and_logged(tmp_path):
         assert (logged["table_name"], logged["action"]) == ("factor_overrides", "insert")
         undo.apply(inv)
         assert inv.count("factor_overrides") == 0
+
+
+def test_inference_energy_overrides_change_per_request_estimates(tmp_path):
+    from core.demo import build_demo
+    from core.validation import override_key_problem
+
+    assert override_key_problem("inference:php:text-generation") is None
+    assert "inference:KEY" in override_key_problem("inference:no-such-row")
+    with build_demo(tmp_path / "demo.aicl") as inv:
+        engine = Engine(inv)
+        php = "energy per request: Power Hungry Processing mean for the model's task"
+        entry = next(key for key, notes in engine.notes.items() if key[0] == 1 and php in notes)
+        before = engine.estimate(None, by="entry", samples=0, entry=entry).totals
+        task = inv.conn.execute(
+            "SELECT m.task FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.id = ?",
+            (entry[1],),
+        ).fetchone()[0]
+        from core.engine import _PHP_TASK
+
+        key = _PHP_TASK[task]
+        shipped = float(engine.assumptions.inference[key]["central"])
+        InsertRecord(
+            "factor_overrides",
+            {"key": f"inference:{key}", "value": shipped * 3, "reason": "our own meter"},
+        ).apply(inv)
+        engine = Engine(inv)
+        after = engine.estimate(None, by="entry", samples=0, entry=entry).totals
+        assert engine.assumptions.inference[key]["source"] == "override: our own meter"
+    assert after["energy_kwh"] > before["energy_kwh"] * 1.5

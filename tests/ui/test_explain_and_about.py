@@ -108,6 +108,17 @@ def test_reference_page_overrides_a_grid_factor_and_undoes_it(qtbot, tmp_path, m
     assert window.inventory.change_log(1)[0]["table_name"] == "factor_overrides"
     window.undo_action.trigger()
     assert window.inventory.count("factor_overrides") == 0
+    # an inference energy row is overridden the same way, under inference:KEY
+    inference = page.inference
+    page.tabs.setCurrentWidget(inference)
+    inference.search.setText("php:text-generation")
+    assert inference.proxy.rowCount() == 1
+    inference.view.selectRow(0)
+    seen.clear()
+    inference.override_button.click()
+    assert seen["key"] == "inference:php:text-generation"
+    keys = window.inventory.conn.execute("SELECT key FROM factor_overrides").fetchall()
+    assert keys == [("inference:php:text-generation",)]
 
 
 def test_inventory_settings_dialog_switches_the_convention_undoably(qtbot, tmp_path, monkeypatch):
