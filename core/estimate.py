@@ -503,6 +503,7 @@ def equivalences(totals: dict[str, float], a: engine.Assumptions) -> list[dict[s
         ("equiv:car_km_kgco2e_eu", "km driven by an average EU car", kg),
         ("equiv:car_km_kgco2e_us", "km driven by an average US car", kg),
         ("equiv:car_lifetime_kgco2e", "car lifetimes (incl. fuel)", kg),
+        ("equiv:home_electricity_year_kwh", "years of a US home's electricity", kwh),
         (
             "equiv:flight_ny_sf_passenger_kgco2e",
             "New York-San Francisco flights, one passenger",

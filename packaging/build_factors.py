@@ -668,6 +668,15 @@ EQUIVALENCES = (
         ("car lifetime incl. fuel 126,000 lb = 57.2 tCO2e (Strubell Table 1) [V]",),
     ),
     (
+        *("equiv:home_electricity_year_kwh", 10791, "kWh per home and year"),
+        "a US home's electricity use for a year",
+        "US Energy Information Administration, FAQ 'How much electricity does an American "
+        "home use?' (average residential utility customer, 2022)",
+        "2022",
+        f"10,791 kWh a year, about 899 kWh a month. Not in the methodology notes. {FIXED}",
+        (),
+    ),
+    (
         *("equiv:flight_ny_sf_passenger_kgco2e", round(1984 * LB_TO_KG, 1)),
         *("kgCO2e per passenger", "one New York - San Francisco flight, one passenger"),
         *(STRUBELL, "2019", f"1,984 lb x 0.45359237 kg/lb. {FIXED}"),
