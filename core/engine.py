@@ -160,30 +160,33 @@ class _Builder:
     """Collects lines group by group, then concatenates them into :class:`Lines`."""
 
     def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray]] = []
+        self.parts: list[tuple[int, dict[str, Any]]] = []
 
     def add(self, **cols: Any) -> None:
         n = len(cols["entry_id"])
         if n:
-            self.parts.append(
-                {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in cols.items()}
-            )
+            self.parts.append((n, cols))
 
-    def build(self) -> Lines:
-        names = list(Lines.__dataclass_fields__)
-        if not self.parts:
-            empty: dict[str, np.ndarray] = {}
-            for k in names:
-                dtype = (
-                    np.int64
-                    if k in _INT_COLUMNS
-                    else "datetime64[D]"
-                    if k in _DAY_COLUMNS
-                    else np.float64
-                )
-                empty[k] = np.empty(0, dtype=dtype)
-            return Lines(**empty)
-        return Lines(**{k: np.concatenate([p[k] for p in self.parts]) for k in names})
+    def build(self, reserve: int = 0) -> Lines:
+        """The lines collected, each column written once into its final array; with
+        room for ``reserve`` more lines behind it (see ``core.columns.append``)."""
+        total = sum(n for n, _ in self.parts)
+        out = {}
+        for k in _LINE_FIELDS:
+            dtype = (
+                np.int64
+                if k in _INT_COLUMNS
+                else "datetime64[D]"
+                if k in _DAY_COLUMNS
+                else np.float64
+            )
+            column = np.empty(total + reserve, dtype=dtype)
+            at = 0
+            for n, cols in self.parts:
+                column[at : at + n] = cols[k]  # scalars are broadcast
+                at += n
+            out[k] = column[:total]
+        return Lines(**out)
 
 
 def build_lines(
@@ -199,15 +202,12 @@ def build_lines(
     _training_lines(activity, a, sites, hw, b, notes)
     _usage_lines(activity, a, sites, hw, b, notes)
     _always_on_lines(activity, a, sites, hw, b, notes)
-    operational = b.build()
+    # room behind the operational lines for the embodied ones (at most one per
+    # operational line, plus one per deployment under the capital-goods convention)
+    operational = b.build(reserve=sum(n for n, _ in b.parts) + len(activity.deployments))
     e = _Builder()
     _embodied_lines(activity, a, sites, hw, operational, e, notes, convention)
-    embodied = e.build()
-    names = list(Lines.__dataclass_fields__)
-    lines = Lines(
-        **{k: np.concatenate([getattr(operational, k), getattr(embodied, k)]) for k in names}
-    )
-    return lines, notes
+    return operational.appended(e.build()), notes
 
 
 def _distinct(ids: np.ndarray) -> np.ndarray:
