@@ -43,6 +43,7 @@ from ui.import_pages import (
     format_value,
 )
 from ui.import_wizard import SheetChoice, add_titles, read_mapping, table_label
+from ui.plain_text import literal
 
 if TYPE_CHECKING:
     from core.importing import ColumnMapping, ImportPlan, SheetMapping
@@ -117,33 +118,26 @@ def convert_preview(
     path: Any, info: Any, mapping: SheetMapping, resolutions: Any, n: int = PREVIEW_ROWS
 ) -> ImportPlan:
     """Runs on a worker: the first ``n`` rows of a sheet converted through ``mapping``
-    (as ``plan.preview``) and the problems of the mapping as a whole (``plan.problems``).
-
-    Reads only those rows, through the same scanner the import uses.
-    """
-    from core.importing.plan import ImportPlan, RowScanner
+    (as ``plan.preview``) and the problems of the mapping as a whole (``plan.problems``),
+    by the core's :func:`core.importing.preview_import` (reads only those rows)."""
     from core.inventory import Inventory
 
     with Inventory.open(path) as inv:
-        scanner = RowScanner(inv, info, mapping, resolutions)
-        plan = ImportPlan(info, mapping, scanner.table, problems=scanner.sheet_problems())
-        rows = scanner.scan()
-        try:
-            for row in rows:
-                plan.preview.append(
-                    {
-                        "row": row.number,
-                        "values": dict(row.values),
-                        "problems": dict(row.problems),
-                        "status": row.status,
-                        "raw": dict(row.raw),
-                    }
-                )
-                if len(plan.preview) >= n:
-                    break
-        finally:
-            rows.close()
+        plan = importing.preview_import(inv, info, mapping, n, resolutions=resolutions)
         return add_titles(inv, plan)
+
+
+def apply_saved_mappings(path: Any, infos: list[Any], name: str) -> list[SheetMapping | None]:
+    """Runs on a worker: the preset ``name`` applied to each sheet by the core's
+    :func:`core.importing.presets.apply_preset` (columns matched by header text, the
+    sheet's date order settled from the whole column when the preset has none);
+    None for a sheet none of whose columns the preset knows."""
+    from core.importing.presets import apply_preset as core_apply_preset
+    from core.inventory import Inventory
+
+    with Inventory.open(path) as inv:
+        saved = importing.load_preset(inv, name)
+    return [core_apply_preset(info, saved) for info in infos]
 
 
 class MappingPage(WizardPage):
@@ -280,9 +274,11 @@ class MappingPage(WizardPage):
         chosen = wizard.chosen()
         self.choice = choice = chosen[self.index]
         assert choice.table is not None
-        self.setTitle(
-            f"Columns of {choice.title}"
-            + (f"  ({self.index + 1} of {len(chosen)})" if len(chosen) > 1 else "")
+        self.setTitle(  # the sheet's title holds the file name: shown as written
+            literal(
+                f"Columns of {choice.title}"
+                + (f"  ({self.index + 1} of {len(chosen)})" if len(chosen) > 1 else "")
+            )
         )
         self.setSubTitle(
             f"Imports into {table_label(choice.table)}. Check what each column is read as; "
@@ -605,7 +601,7 @@ class MappingPage(WizardPage):
         try:
             importing.save_preset(wizard.inventory, name, mappings)
         except LedgerError as exc:
-            QMessageBox.warning(self, "Cannot save the mapping", str(exc))
+            QMessageBox.warning(self, "Cannot save the mapping", literal(str(exc)))
             return
         self._fill_presets()
         self.presets.setCurrentText(name)
@@ -613,17 +609,46 @@ class MappingPage(WizardPage):
     def _on_apply_preset_button_clicked(self) -> None:
         wizard = self.wizard()
         name = self.presets.currentText()
-        try:
-            saved = importing.load_preset(wizard.inventory, name)
-        except LedgerError as exc:
-            QMessageBox.warning(self, "Cannot use the mapping", str(exc))
+        chosen = [c for c in wizard.chosen()]
+        path, infos = wizard.inventory.path, [c.info for c in chosen]
+        if self._load is not None:
+            self._load.cancel()
+        self._load = wizard.start_job(lambda _p, _c: apply_saved_mappings(path, infos, name))
+        self.busy.follow(self._load, f"Applying the mapping '{name}'")
+        self._load.finished.connect(
+            lambda mappings, job=self._load, n=name: self._on_preset_finished(job, n, mappings)
+        )
+        self._load.failed.connect(
+            lambda message, job=self._load: self._on_preset_failed(job, message)
+        )
+        self.completeChanged.emit()
+
+    def _on_preset_finished(self, job: Job, name: str, mappings: list[SheetMapping | None]) -> None:
+        if job is not self._load:
             return
-        for i, choice in enumerate(wizard.chosen()):
-            if i < len(saved) and choice.mapping is not None:
-                apply_preset(choice, saved[i])
-            elif i < len(saved):
-                choice.table = saved[i].table
+        self._load = None
+        unfit = []
+        for choice, mapping in zip(self.wizard().chosen(), mappings, strict=False):
+            if mapping is None:
+                unfit.append(choice.title)
+                continue
+            choice.table = mapping.table
+            choice.mapping = mapping
+        if unfit:
+            QMessageBox.information(
+                self,
+                "Mapping applied in part",
+                f"The mapping '{name}' knows none of the columns of: {', '.join(unfit)}. "
+                "Those sheets keep their mapping.",
+            )
         self._fill()
+        self.completeChanged.emit()
+
+    def _on_preset_failed(self, job: Job, message: str) -> None:
+        if job is not self._load:
+            return
+        self._load = None
+        QMessageBox.warning(self, "Cannot use the mapping", literal(message))
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -635,24 +660,6 @@ class MappingPage(WizardPage):
 
     def nextId(self) -> int:
         return self.wizard().next_after_mapping(self.index)
-
-
-def apply_preset(choice: SheetChoice, saved: SheetMapping) -> None:
-    """Use a saved mapping for ``choice``: columns are matched by their header text
-    (the saved sheet's column order may differ), the date order is taken over."""
-    assert choice.mapping is not None
-    by_header = {c.header.strip().lower(): c for c in saved.columns}
-    if saved.table != choice.table:
-        choice.table = saved.table
-        choice.mapping.table = saved.table
-    for column in choice.mapping.columns:
-        match = by_header.get(column.header.strip().lower())
-        if match is not None:
-            column.field, column.unit, column.confidence = match.field, match.unit, 1.0
-        else:
-            column.field = None
-    if saved.date_order:
-        choice.mapping.date_order = saved.date_order
 
 
 def _copy_mapping(mapping: SheetMapping) -> SheetMapping:

@@ -47,6 +47,7 @@ from ui.import_wizard import (
     sheet_title,
     table_label,
 )
+from ui.plain_text import literal
 
 if TYPE_CHECKING:
     from core.importing import ImportPlan, Unresolved
@@ -83,7 +84,7 @@ def _item(text: str, *, number: bool = False, tip: str = "") -> QTableWidgetItem
     if number:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if tip:
-        item.setToolTip(tip)
+        item.setToolTip(literal(tip))
     return item
 
 
@@ -186,7 +187,7 @@ class FilesPage(WizardPage):
             return
         item = QListWidgetItem(f"{path.name} — reading…")
         item.setData(Qt.ItemDataRole.UserRole, str(path))
-        item.setToolTip(str(path))
+        item.setToolTip(literal(str(path)))
         self.list.addItem(item)
         job = self.wizard().start_job(lambda progress, cancel: read_sheets(path, progress, cancel))
         self._reading[path] = job
@@ -212,7 +213,7 @@ class FilesPage(WizardPage):
         if isinstance(outcome, str):
             item.setText(f"{path.name} — cannot be read: {outcome}")
             item.setForeground(QBrush(QColor("#b3261e")))
-            item.setToolTip(f"{path}\n{outcome}")
+            item.setToolTip(literal(f"{path}\n{outcome}"))
         else:
             item.setText(f"{path.name} — {_sheets_text(outcome)}")
         self.completeChanged.emit()
@@ -860,7 +861,7 @@ class ValidationPage(WizardPage):
         self._commit = None
         self.completeChanged.emit()
         QMessageBox.warning(
-            self, "Import failed", f"{message}\n\nNothing was written to the inventory."
+            self, "Import failed", literal(f"{message}\n\nNothing was written to the inventory.")
         )
 
     def _on_commit_cancelled(self) -> None:

@@ -24,6 +24,7 @@ from core.errors import LedgerError
 from core.importing.mapping import IMPORT_TABLES
 from core.inventory import Inventory
 from ui.import_jobs import Cancel, Job, JobProgressDialog, Progress
+from ui.plain_text import literal
 from ui.undo import InventoryEditor, InventoryUndoCommand
 
 if TYPE_CHECKING:
@@ -372,7 +373,7 @@ def export_inventory_dialog(parent: QWidget, inventory: Inventory) -> Job | None
         job.deleteLater()
 
     def failed(message: str) -> None:
-        QMessageBox.warning(parent, "Export failed", message)
+        QMessageBox.warning(parent, "Export failed", literal(message))
         job.deleteLater()
 
     job.finished.connect(done)
@@ -395,7 +396,7 @@ def save_template_dialog(parent: QWidget, start: Path | None = None) -> Path | N
     try:
         importing.write_template(out)  # a small workbook: quick enough for the UI thread
     except (OSError, LedgerError) as exc:
-        QMessageBox.warning(parent, "Cannot save the template", str(exc))
+        QMessageBox.warning(parent, "Cannot save the template", literal(str(exc)))
         return None
     _status(parent, f"Saved the import template as {out}")
     return out

@@ -29,7 +29,7 @@ from core.importing.mapping import (
     propose_table,
     target_fields,
 )
-from core.importing.plan import ImportPlan, Problem, Unresolved, plan_import
+from core.importing.plan import ImportPlan, Problem, Unresolved, plan_import, preview_import
 from core.importing.presets import delete_preset, list_presets, load_preset, save_preset
 from core.importing.reading import SheetInfo, iter_rows, open_source, preview_rows
 
@@ -49,6 +49,7 @@ __all__ = [
     "load_preset",
     "open_source",
     "plan_import",
+    "preview_import",
     "preview_rows",
     "propose_mapping",
     "propose_table",

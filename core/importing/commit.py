@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from core import schema
 from core.errors import ImportCancelled, ImportInvalidError, LedgerError
 from core.importing import matching
-from core.importing.plan import ImportPlan, Problem, RowScanner
+from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner
+from core.importing.reading import clear_sheet_cache
 
 if TYPE_CHECKING:
     from core.inventory import Inventory
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int | None], None]
 Cancel = Callable[[], bool]
 CHUNK = 20_000
+#: an import adding at least this many rows to a table, and more than the table holds,
+#: drops the table's indexes while it writes and builds them again at the end, in the
+#: same transaction (about 1.5 s for a million usage rows instead of about 5 s of
+#: keeping two indexes up to date row by row); a smaller import keeps them
+REINDEX_ROWS = CHUNK
 
 
 @dataclass
@@ -89,6 +95,11 @@ class _Writer:
         self.first_id: dict[str, int] = {}
         self.buffers: dict[str, list[tuple]] = {}
         self.count: dict[str, int] = {}
+        #: rows flushed per table, rows the table held before, indexes dropped (their SQL)
+        self.written: dict[str, int] = {}
+        self.held: dict[str, int] = {}
+        self.dropped: dict[str, list[str]] = {}
+        self.kept: set[str] = set()
 
     def new_id(self, table: str) -> int:
         if table not in self.next_id:
@@ -109,6 +120,18 @@ class _Writer:
             self.flush(table)
         return rid
 
+    def add_many(self, table: str, rows: list[tuple]) -> None:
+        """New rows given as value tuples in the order of the table's fields."""
+        if not rows:
+            return
+        first = self.new_id(table)
+        self.next_id[table] = first + len(rows)
+        buf = self.buffers.setdefault(table, [])
+        buf.extend(zip(range(first, first + len(rows)), *zip(*rows, strict=True), strict=True))
+        self.count[table] = self.count.get(table, 0) + len(rows)
+        if len(buf) >= CHUNK:
+            self.flush(table)
+
     def create(self, table: str, raw: str) -> int:
         """Insert a referenced record now (rows pointing at it follow); return its id."""
         spec = schema.table(table)
@@ -128,10 +151,42 @@ class _Writer:
             if not buf:
                 continue
             spec = schema.table(t)
+            self._maybe_drop_indexes(t, len(buf))
             cols = ", ".join(("id", *spec.field_names))
             marks = ", ".join("?" * (len(spec.field_names) + 1))
             self.inv.conn.executemany(f"INSERT INTO {t} ({cols}) VALUES ({marks})", buf)
+            self.written[t] = self.written.get(t, 0) + len(buf)
             buf.clear()
+
+    def _maybe_drop_indexes(self, table: str, pending: int) -> None:
+        """Drop ``table``'s indexes once this import has written :data:`REINDEX_ROWS`
+        rows to it and more than it held before (see :meth:`restore_indexes`)."""
+        if table in self.dropped or table in self.kept:
+            return
+        if table not in self.held:
+            self.held[table] = int(
+                self.inv.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            ) - self.written.get(table, 0)
+        written = self.written.get(table, 0) + pending
+        if written < REINDEX_ROWS:
+            return
+        if written <= self.held[table]:
+            self.kept.add(table)  # a large table: keeping its indexes up is cheaper
+            return
+        indexes = self.inv.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (table,),
+        ).fetchall()
+        for name, _ in indexes:
+            self.inv.conn.execute(f'DROP INDEX "{name}"')
+        self.dropped[table] = [sql for _, sql in indexes]
+
+    def restore_indexes(self) -> None:
+        """Build the indexes dropped by :meth:`_maybe_drop_indexes` again (same SQL)."""
+        for table in list(self.dropped):
+            for sql in self.dropped.pop(table):
+                self.inv.conn.execute(sql)
 
     def record_ranges(self, log: list[tuple]) -> None:
         self.flush()
@@ -239,7 +294,19 @@ def commit_import(
                         progress(base + done, None if total is None else base + total)
 
                 n = 0
-                for row in scanner.scan(_progress, cancel):
+                for item in scanner.scan_items(_progress, cancel):
+                    if isinstance(item, NewRows):
+                        n += len(item)
+                        c["new"] += len(item)
+                        rows = item.rows
+                        if any(r.created for r in scanner.resolvers.values()):
+                            rows = [
+                                _created_ids(scanner, writer, created, spec.field_names, r)
+                                for r in rows
+                            ]
+                        writer.add_many(table, rows)
+                        continue
+                    row = item
                     n += 1
                     if row.status == "invalid":
                         c["skipped"] += 1
@@ -288,6 +355,7 @@ def commit_import(
             if all_problems and not skip_invalid:
                 raise ImportInvalidError(_invalid_text(all_problems), all_problems)
             writer.record_ranges(log)
+            writer.restore_indexes()
             inv.conn.execute(
                 "UPDATE imports_log SET counts = ? WHERE id = ?", (json.dumps(counts), import_id)
             )
@@ -301,9 +369,31 @@ def commit_import(
         if errors_path and all_problems:
             write_errors(Path(errors_path), all_problems)
         raise
+    finally:
+        clear_sheet_cache()
     if errors_path and all_problems:
         errors_file = write_errors(Path(errors_path), all_problems)
     return ImportResult(import_id, counts, errors_file, all_problems)
+
+
+def _created_ids(
+    scanner: RowScanner,
+    writer: _Writer,
+    created: dict[tuple[str, int], int],
+    names: tuple[str, ...],
+    values: tuple,
+) -> tuple:
+    """``values`` with placeholder ids (< 0) of records to create replaced by real ids,
+    creating each record on its first use (as the row path does)."""
+    out = list(values)
+    for i, fname in enumerate(names):
+        resolver = scanner.resolvers.get(fname)
+        ref = out[i]
+        if resolver is not None and ref is not None and ref < 0:
+            if (fname, ref) not in created:
+                created[(fname, ref)] = writer.create(resolver.table, resolver.text_of(ref))
+            out[i] = created[(fname, ref)]
+    return tuple(out)
 
 
 def _invalid_text(problems: list[Problem]) -> str:
@@ -340,8 +430,19 @@ def undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
     restore the values it changed. Returns what was taken (for redo).
 
     Refused with :class:`LedgerError` when the import does not exist or is already undone,
-    or when records were added since into its id ranges.
+    or when records were added since into its id ranges; an SQLite error on the way (a
+    constraint, a locked or read-only file) is reported as a :class:`LedgerError` too,
+    with nothing changed.
     """
+    try:
+        return _undo_import(inv, import_id)
+    except sqlite3.Error as exc:
+        raise LedgerError(
+            f"Import {import_id} could not be undone ({exc}); the inventory is unchanged."
+        ) from exc
+
+
+def _undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
     row = inv.conn.execute(
         "SELECT undone_at, file_name FROM imports_log WHERE id = ?", (import_id,)
     ).fetchone()

@@ -103,7 +103,11 @@ def detect_delimiter(text: str) -> str:
         lines = lines[:-1]  # the sample cut the last line short
     best, best_score = ",", (0, 0)
     for delim in DELIMITERS:
-        counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim) if r]
+        try:
+            reader = csv.reader(io.StringIO("\n".join(lines), newline=""), delimiter=delim)
+            counts = [len(r) for r in reader if r]
+        except csv.Error:
+            continue
         if not counts:
             continue
         modal = max(set(counts), key=counts.count)
@@ -117,11 +121,13 @@ def detect_delimiter(text: str) -> str:
 
 def detect_decimal_comma(text: str, delimiter: str) -> bool:
     """Whether numbers in ``text`` are written with a decimal comma (``0,75``)."""
-    if delimiter == ",":
-        # a comma-separated file can only hold decimal commas in quotes
-        cells = [c for r in csv.reader(io.StringIO(text)) for c in r]
-    else:
-        cells = [c for r in csv.reader(io.StringIO(text), delimiter=delimiter) for c in r]
+    try:
+        # newline="": the csv module splits lines itself (a lone CR is a line end too)
+        cells = [
+            c for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for c in r
+        ]
+    except csv.Error:
+        return False  # not readable as CSV here: reading the rows will say so
     comma = sum(1 for c in cells if _DECIMAL_COMMA.match(c.strip()))
     point = sum(1 for c in cells if _DECIMAL_POINT.match(c.strip()))
     return comma > point

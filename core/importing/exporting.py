@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import schema
 from core.errors import ImportCancelled, LedgerError
@@ -186,10 +186,22 @@ def _exact_worksheet_class() -> type:
 
 
 def _write_xlsx(inv: Inventory, path: Path, tick: Callable[[], None]) -> None:
+    # xlsxwriter builds the (compressed) workbook in memory and we write it out: a full
+    # disk is then a plain OSError here, not xlsxwriter's FileCreateError followed by a
+    # traceback from its half-closed zip file at exit
+    import io
+
+    buffer = io.BytesIO()
+    _write_xlsx_to(inv, buffer, tick)
+    with open(path, "wb") as fh:
+        fh.write(buffer.getbuffer())
+
+
+def _write_xlsx_to(inv: Inventory, target: BinaryIO, tick: Callable[[], None]) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
-        str(path),
+        target,
         {
             "constant_memory": True,
             "strings_to_formulas": False,

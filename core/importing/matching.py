@@ -203,20 +203,33 @@ def match_site(text: str, sites: Sequence[SiteRow]) -> list[tuple[int, str, floa
     return scored[:5]
 
 
-def match_title(text: str, options: Sequence[tuple[int, str]]) -> list[tuple[int, str, float]]:
+def prepare_titles(options: Sequence[tuple[int, str]]) -> list[tuple[int, str, str, set[str]]]:
+    """``options`` with their normalised titles and words, for :func:`match_title` (an
+    import matches hundreds of distinct names against the same titles)."""
+    out = []
+    for i, title in options:
+        t = " ".join(title.lower().split())
+        out.append((i, title, t, set(re.split(r"[^a-z0-9.]+", t)) - {""}))
+    return out
+
+
+def match_title(
+    text: str,
+    options: Sequence[tuple[int, str]],
+    prepared: list[tuple[int, str, str, set[str]]] | None = None,
+) -> list[tuple[int, str, float]]:
     """``(id, title, confidence)`` for models and deployments: exact title (case and spacing
-    aside) first, then titles sharing words."""
+    aside) first, then titles sharing words. ``prepared``: :func:`prepare_titles` of
+    ``options``, when matching many texts against them."""
     q = " ".join(text.strip().lower().split())
     if not q:
         return []
     qs = set(re.split(r"[^a-z0-9.]+", q)) - {""}
     scored = []
-    for i, title in options:
-        t = " ".join(title.lower().split())
+    for i, title, t, ts in prepared if prepared is not None else prepare_titles(options):
         if t == q:
             scored.append((i, title, 1.0))
             continue
-        ts = set(re.split(r"[^a-z0-9.]+", t)) - {""}
         common = len(qs & ts)
         if common:
             scored.append((i, title, round(0.8 * common / len(qs | ts), 3)))

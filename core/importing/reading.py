@@ -12,7 +12,10 @@ with merged cells; :func:`open_source` finds the header row and cleans the heade
 from __future__ import annotations
 
 import csv
+import itertools
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +105,14 @@ def open_source(
     if size == 0:
         raise ImportReadError(f"{path.name}: the file is empty; there is nothing to import.")
     suffix = path.suffix.lower()
+    if suffix == ".json":
+        # the JSON export is for other programs; its text is not neutralised for
+        # spreadsheets as XLSX/CSV cells are, so it cannot come back identical through
+        # the spreadsheet reader, and it is one document, not a stream of rows
+        raise ImportReadError(
+            f"{path.name}: JSON files cannot be imported. To move an inventory between "
+            "files, export it to XLSX (or CSV) and import that: the round trip is exact."
+        )
     if suffix in WORKBOOK_SUFFIXES:
         sheets = _open_workbook(path, size, cancel)
     elif suffix in TEXT_SUFFIXES or _looks_like_text(path):
@@ -238,6 +249,43 @@ def _calamine_workbook(path: Path, size: int) -> Any:
         ) from exc
 
 
+#: parsed sheets kept for the next read of the same file (see :func:`_load_sheet`)
+_SHEET_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_SHEET_CACHE_SIZE = 4
+_SHEET_CACHE_LOCK = threading.Lock()
+
+
+def _load_sheet(path: Path, size: int, name: str, wb: Any = None) -> Any:
+    """The parsed calamine sheet ``name`` of ``path``, from a small cache.
+
+    Calamine parses a whole sheet when it is opened (about 1.3 s for 100,000 rows x 8
+    columns); opening, proposing a mapping, planning and committing each read the sheet,
+    so the parsed sheet (held by calamine, not as Python objects) is kept for the next
+    read while the file's size and modification time are unchanged.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, name)
+    with _SHEET_CACHE_LOCK:
+        sheet = _SHEET_CACHE.get(key)
+        if sheet is not None:
+            _SHEET_CACHE.move_to_end(key)
+            return sheet
+    if wb is None:
+        wb = _calamine_workbook(path, size)
+    sheet = wb.get_sheet_by_name(name)
+    with _SHEET_CACHE_LOCK:
+        _SHEET_CACHE[key] = sheet
+        while len(_SHEET_CACHE) > _SHEET_CACHE_SIZE:
+            _SHEET_CACHE.popitem(last=False)
+    return sheet
+
+
+def clear_sheet_cache() -> None:
+    """Forget parsed sheets (after an import: their memory goes back)."""
+    with _SHEET_CACHE_LOCK:
+        _SHEET_CACHE.clear()
+
+
 def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetInfo]:
     wb = _calamine_workbook(path, size)
     out: list[SheetInfo] = []
@@ -247,7 +295,7 @@ def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetIn
                 raise ImportCancelled("Opening the file was cancelled.")
             if "WorkSheet" not in str(meta.typ):
                 continue  # chart sheets, macro sheets
-            sheet = wb.get_sheet_by_name(meta.name)
+            sheet = _load_sheet(path, size, meta.name, wb)
             hidden = str(meta.visible).rsplit(".", 1)[-1] != "Visible"
             info = SheetInfo(path, meta.name, hidden, 0, [], None, size=size)
             if sheet.height == 0 or sheet.width == 0:
@@ -395,27 +443,85 @@ def iter_rows(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
     for number, cells in source:
         if len(cells) != width:
             cells = (cells + [None] * width)[:width]
-        if all(c is None for c in cells):
+        if cells.count(None) == width:
             continue
         yield number, cells
 
 
 def _iter_workbook(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
-    wb = _calamine_workbook(sheet.file, sheet.size)
-    ws = wb.get_sheet_by_name(sheet.name)
+    ws = _load_sheet(sheet.file, sheet.size, sheet.name)
     first = sheet.header_row + 1
     for i, row in enumerate(ws.iter_rows()):
         if i < first:
             continue
-        cells = []
-        for c in row:
-            if isinstance(c, str):
-                if not c.strip():
-                    c = None
-                elif len(c) > MAX_CELL_CHARS:
-                    raise ImportReadError(
-                        f"{sheet.label}, row {i + 1}: a cell holds {len(c):,} characters "
-                        f"(more than {MAX_CELL_CHARS:,}); this is not an inventory table."
-                    )
-            cells.append(c)
-        yield i + 1, cells
+        # only text cells need a look (blank -> None, too long -> refused)
+        yield i + 1, [c if c.__class__ is not str else _text_cell(sheet, i, c) for c in row]
+
+
+def _text_cell(sheet: SheetInfo, index: int, c: str) -> str | None:
+    if len(c) > MAX_CELL_CHARS:
+        raise ImportReadError(
+            f"{sheet.label}, row {index + 1}: a cell holds {len(c):,} characters "
+            f"(more than {MAX_CELL_CHARS:,}); this is not an inventory table."
+        )
+    return c if c.strip() else None
+
+
+def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    """``(row numbers, rows)`` of up to ``size`` data rows at a time, streaming.
+
+    The same rows as :func:`iter_rows` (padded or cut to the headers, blank rows
+    skipped) with one difference, for speed: cells of text files are the strings as
+    read, so a blank cell is ``""`` or white space rather than ``None`` (callers treat
+    both as blank; :func:`normalise_cells` gives :func:`iter_rows`' form).
+    """
+    if not sheet.is_text:
+        rows_iter = iter_rows(sheet)
+        while True:
+            block = list(itertools.islice(rows_iter, size))
+            if not block:
+                return
+            yield [n for n, _ in block], [c for _, c in block]
+    width = len(sheet.headers)
+    numbers: list[int] = []
+    rows: list[list[Any]] = []
+    limit = csv.field_size_limit()
+    assert sheet.dialect is not None
+    try:
+        with _open_text_handle(sheet) as fh:
+            reader = csv.reader(fh, delimiter=sheet.dialect.delimiter)
+            for _ in range(sheet.header_row + 1):
+                if next(reader, None) is None:
+                    return
+            add_row, add_number = rows.append, numbers.append
+            for row in reader:
+                if len(row) != width:
+                    row = (row + [""] * width)[:width]
+                if not (row[0].strip() or "".join(row).strip()):
+                    continue  # a blank row (the first test settles almost every row)
+                add_row(row)
+                add_number(reader.line_num)
+                if len(rows) >= size:
+                    yield numbers, rows
+                    numbers, rows = [], []
+                    add_row, add_number = rows.append, numbers.append
+    except csv.Error as exc:
+        line = reader.line_num
+        if "field larger than field limit" in str(exc):
+            raise ImportReadError(
+                f"{sheet.file.name}, line {line}: a cell is longer than {limit:,} characters; "
+                "this is not an inventory table (or the quotes in the file do not match)."
+            ) from exc
+        raise ImportReadError(f"{sheet.file.name}, line {line}: not valid CSV ({exc}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportReadError(
+            f"{sheet.file.name}: the text is not valid {sheet.dialect.encoding} "
+            f"(byte {exc.start:,}); save it as UTF-8 and try again."
+        ) from exc
+    if rows:
+        yield numbers, rows
+
+
+def normalise_cells(cells: list[Any]) -> list[Any]:
+    """Blank text cells (empty or white space) as ``None``, as :func:`iter_rows` gives them."""
+    return [None if isinstance(c, str) and not c.strip() else c for c in cells]
