@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -221,6 +222,9 @@ def main(
     except LedgerError as exc:
         print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except sqlite3.DatabaseError as exc:  # damage found while reading, or a full disk
+        print(f"ai-carbon-ledger: {_database_error(args.inventory, exc)}", file=sys.stderr)
+        return EXIT_INVALID
     except BrokenPipeError:  # output piped to head, less...: stop quietly, as Unix tools do
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the final flush
@@ -231,6 +235,25 @@ def main(
         )
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _database_error(path: str, exc: sqlite3.DatabaseError) -> str:
+    """One sentence for an SQLite error that escaped a command; nothing was saved, since
+    every write is one transaction."""
+    from core.integrity import damaged, is_damage
+
+    if is_damage(exc):
+        return str(damaged(Path(path), f"SQLite reports: {exc}"))
+    text = str(exc)
+    if "full" in text:
+        why = "the disk is full; free some space and try again"
+    elif "readonly" in text or "read-only" in text:
+        why = "the file or its folder is read-only; copy it somewhere you can write"
+    elif "locked" in text or "busy" in text:
+        why = "another program is writing it; try again when it has finished"
+    else:
+        why = f"SQLite reports: {text}"
+    return f"{path}: the command stopped and nothing was changed ({why})."
 
 
 def _settings(inv: Inventory, assignments: list[str], out: TextIO) -> None:

@@ -6,6 +6,9 @@ the UI and the CLI show it as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 
 class LedgerError(Exception):
     """Base class: a problem the user can fix; ``str(error)`` is the message to show."""
@@ -17,6 +20,16 @@ class InventoryOpenError(LedgerError):
 
 class NotAnInventoryError(InventoryOpenError):
     """The file exists but is not an AI Carbon Ledger inventory."""
+
+
+class InventoryDamagedError(InventoryOpenError):
+    """The file was an inventory but is damaged (cut off, overwritten); it is left
+    untouched. ``backups``: automatic backups of it, newest first (``core.integrity``)."""
+
+    def __init__(self, message: str, path: Path | None = None, backups: Sequence[Path] = ()):
+        super().__init__(message)
+        self.path = path
+        self.backups = list(backups)
 
 
 class NewerSchemaError(InventoryOpenError):

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import __version__, migrations, ordering, schema
+from core import __version__, integrity, migrations, ordering, schema
 from core.errors import (
+    InventoryDamagedError,
     InventoryExistsError,
     InventoryOpenError,
     NewerSchemaError,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: how long a write waits for another program's write to finish before giving up (ms)
+BUSY_TIMEOUT_MS = 5000
 
 _IN_CHUNK = ordering._IN_CHUNK
 
@@ -77,8 +80,44 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+def read_only_place(path: Path) -> bool:
+    """Whether ``path`` or its folder cannot be written (permissions, an immutable file,
+    a read-only disk or share)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+        return True
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs on Windows
+        return False
+
+
+def read_only_message(path: Path) -> str:
+    return (
+        f"{path}: the inventory is read-only (the file, its folder or its disk cannot be "
+        "written), so it cannot be opened; nothing was changed. Copy it to a folder you "
+        "can write to and open the copy."
+    )
+
+
+def disk_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (almost) no space left for this user."""
+    try:
+        st = os.statvfs(path.parent if str(path.parent) else ".")
+    except (AttributeError, OSError):
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def disk_full_message(path: Path) -> str:
+    return (
+        f"{path}: the disk holding the inventory is full, so it cannot be opened; nothing "
+        "was changed. Free some space on it and try again."
+    )
 
 
 def _inspect(path: Path) -> tuple[int, int]:
@@ -91,15 +130,51 @@ def _inspect(path: Path) -> tuple[int, int]:
     if path.is_dir():
         raise InventoryOpenError(f"{path}: is a folder, not an inventory file.")
     try:
-        read_header(path)  # rejects text files and other non-SQLite files quickly
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+        size = path.stat().st_size
+    except PermissionError as exc:
+        raise InventoryOpenError(f"{path}: cannot read the file (permission denied).") from exc
+    ours = header[68:72] == migrations.APPLICATION_ID.to_bytes(4, "big")
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        # our id still in the header, or an automatic backup beside it: a damaged
+        # inventory, not some other kind of file
+        if size and (ours or integrity.find_backups(path)):
+            raise integrity.damaged(path, "its beginning is not that of an SQLite database")
+        read_header(path)  # raises NotAnInventoryError
+    integrity.check_header(path, header, size)
+    side_files = [Path(f"{path}{s}") for s in ("-wal", "-shm")]
+    had_side_files = [p.exists() for p in side_files]
+    try:
         conn = _connect(path, read_only=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if app_id == migrations.APPLICATION_ID:
+                integrity.quick_check(path, conn)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, InventoryDamagedError) as exc:
+        # leave a refused file as it was found: without the empty WAL and shared-memory
+        # files the read-only connection made beside it
+        for side, had in zip(side_files, had_side_files, strict=True):
+            if (
+                not had
+                and side.exists()
+                and (side.name.endswith("-shm") or not side.stat().st_size)
+            ):
+                side.unlink(missing_ok=True)
+        if isinstance(exc, InventoryDamagedError):
+            raise
+        if integrity.is_damage(exc):
+            raise integrity.damaged(path, f"SQLite reports: {exc}") from exc
+        if ours:
+            if read_only_place(path):
+                raise InventoryOpenError(read_only_message(path)) from exc
+            if disk_full(path):
+                raise InventoryOpenError(disk_full_message(path)) from exc
+            raise InventoryOpenError(f"{path}: cannot open the file ({exc}).") from exc
         raise NotAnInventoryError(f"{path}: not an AI Carbon Ledger inventory ({exc}).") from exc
     except PermissionError as exc:
         raise InventoryOpenError(f"{path}: cannot read the file (permission denied).") from exc
@@ -203,10 +278,13 @@ class Inventory(TableViews):
             steps = migrations.pending(from_version)
             if steps and from_version > 0:
                 backup_before_migration(conn, path, from_version)
-            for step in steps:
-                migrations.apply(conn, step)
             inv = cls(path, conn)
+            # Every pending step and this opening's note in one transaction: a file is
+            # at its old version or fully upgraded, never in between, even when the
+            # process is killed half-way (tests/hardening/test_kill.py).
             with inv.transaction():
+                for step in steps:
+                    migrations.run_in_transaction(conn, step)
                 if from_version == 0:
                     inv._set_meta("created_at", now_iso())
                     inv._set_meta("created_by_version", __version__)
@@ -214,6 +292,18 @@ class Inventory(TableViews):
             return inv
         except sqlite3.Error as exc:
             conn.close()
+            if integrity.is_damage(exc):
+                raise integrity.damaged(path, f"SQLite reports: {exc}") from exc
+            if "readonly" in str(exc) or "read-only" in str(exc) or read_only_place(path):
+                raise InventoryOpenError(read_only_message(path)) from exc
+            if "full" in str(exc) or disk_full(path):
+                raise InventoryOpenError(disk_full_message(path)) from exc
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise InventoryOpenError(
+                    f"{path}: another program is writing this inventory and did not finish "
+                    f"within {BUSY_TIMEOUT_MS // 1000} seconds; try again when it has "
+                    "finished. Nothing was changed."
+                ) from exc
             raise InventoryOpenError(f"{path}: cannot prepare the inventory ({exc}).") from exc
         except BaseException:
             conn.close()

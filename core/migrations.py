@@ -360,10 +360,21 @@ def apply(conn: sqlite3.Connection, migration: Migration) -> None:
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        migration.apply(conn)
-        conn.execute(f"PRAGMA user_version = {int(migration.version)}")
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        run_in_transaction(conn, migration)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def run_in_transaction(conn: sqlite3.Connection, migration: Migration) -> None:
+    """Run one step and bump ``user_version`` inside the caller's open transaction.
+
+    Opening a file runs all its pending steps in one transaction this way, so that a
+    crash or a kill half-way leaves the file at its old version, never in between.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("run_in_transaction needs an open transaction")
+    migration.apply(conn)
+    conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -1,0 +1,146 @@
+"""Telling a damaged inventory file from one that is not an inventory, and restoring
+an automatic backup of it without touching the damaged file.
+
+A file is *damaged* when it was an inventory but SQLite can no longer read all of it: cut
+off (a copy interrupted, a full disk), its header overwritten, or a page overwritten in
+the middle (a disk or sync tool fault). :func:`check_file` looks for this at open:
+
+- the header (first 100 bytes): page size, and the page count against the file's length
+  (a cut-off file is shorter than its header says), checked without SQLite;
+- ``PRAGMA quick_check`` over the whole file when it is at most
+  :data:`QUICK_CHECK_MAX_BYTES` (about 0.1 s at that size; larger files would delay
+  every open, so a page damaged in a large file is reported when it is read instead).
+
+The only automatic backups are the copies made before a migration
+(``NAME.schemaN-backup-YYYYMMDD-HHMMSS.aicl`` beside the file; ``core.inventory``).
+:func:`restore_backup` copies one to a new file; the damaged file is never changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from pathlib import Path
+
+from core.errors import InventoryDamagedError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: files up to this size get a full ``PRAGMA quick_check`` at open (bytes)
+QUICK_CHECK_MAX_BYTES = 48 * 1024 * 1024
+_BACKUP_NAME = re.compile(r"\.schema(\d+)-backup-(\d{8}-\d{6})$")
+
+#: SQLite error texts that mean the file itself is damaged
+DAMAGE_SIGNS = ("malformed", "file is not a database", "disk image", "corrupt")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error says the file's content is damaged."""
+    return isinstance(exc, sqlite3.DatabaseError) and any(s in str(exc) for s in DAMAGE_SIGNS)
+
+
+def find_backups(path: Path) -> list[Path]:
+    """The automatic backups of ``path`` beside it, newest first."""
+    path = Path(path)
+    found = []
+    for candidate in path.parent.glob(f"{glob_escape(path.stem)}.schema*-backup-*{path.suffix}"):
+        match = _BACKUP_NAME.search(candidate.stem)
+        if match and candidate.stem[: match.start()] == path.stem and candidate.is_file():
+            found.append((match.group(2), candidate))
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def backup_time(backup: Path) -> dt.datetime | None:
+    """When the automatic backup was made (from its name, local time)."""
+    match = _BACKUP_NAME.search(Path(backup).stem)
+    return dt.datetime.strptime(match.group(2), "%Y%m%d-%H%M%S") if match else None
+
+
+def damaged(path: Path, detail: str) -> InventoryDamagedError:
+    """The error for a damaged ``path``: what is wrong, that nothing was changed, and the
+    automatic backup to restore if there is one."""
+    backups = find_backups(path)
+    text = (
+        f"{path}: this inventory file is damaged ({detail}), so it cannot be opened. "
+        "The file was not changed."
+    )
+    if backups:
+        when = backup_time(backups[0])
+        stamp = when.strftime("%Y-%m-%d %H:%M") if when else "an earlier date"
+        text += (
+            f" An automatic backup made on {stamp} exists ({backups[0].name}); restore it "
+            "to a new file (in the app, or by copying it) and re-enter what changed since."
+        )
+    else:
+        text += " Restore it from your own backup copy."
+    return InventoryDamagedError(text, Path(path), backups)
+
+
+def check_header(path: Path, header: bytes, size: int) -> None:
+    """Raise :class:`InventoryDamagedError` if the SQLite header of a file that starts
+    with the SQLite magic does not fit the file (page size, length)."""
+    raw = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if raw == 1 else raw
+    if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
+        raise damaged(path, "its header is overwritten: the page size is not valid")
+    if size < page_size or size % page_size:
+        raise damaged(path, f"its length, {size:,} bytes, is not a whole number of pages")
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return  # pages still in the write-ahead log: the header's count is not final
+    pages = int.from_bytes(header[28:32], "big")
+    count_valid = header[92:96] == header[24:28] and pages > 0
+    if count_valid and pages * page_size > size:
+        raise damaged(
+            path,
+            f"it is cut off: {size:,} of its {pages * page_size:,} bytes are there",
+        )
+
+
+def quick_check(path: Path, conn: sqlite3.Connection) -> None:
+    """``PRAGMA quick_check`` on a file small enough to check at every open."""
+    if path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+        return
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        raise damaged(path, f"SQLite reports: {exc}") from exc
+    if rows != ["ok"]:
+        lines = [x for r in rows for x in r.splitlines() if x and not x.startswith("***")]
+        first = lines[0] if lines else rows[0]
+        raise damaged(path, f"SQLite's check reports: {first}")
+
+
+def restore_backup(backup: Path, damaged_path: Path) -> Path:
+    """Copy ``backup`` to a new file beside ``damaged_path`` and return it.
+
+    The new file is named ``NAME (restored YYYY-MM-DD).aicl`` (numbered if taken); the
+    damaged file and the backup are left as they are. The backup is checked first.
+    """
+    backup, damaged_path = Path(backup), Path(damaged_path)
+    conn = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        result = [r[0] for r in conn.execute("PRAGMA quick_check(1)")]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise damaged(backup, f"SQLite reports: {exc}") from exc
+    if result != ["ok"]:
+        conn.close()
+        raise damaged(backup, f"SQLite's check reports: {result[0]}")
+    today = dt.date.today().isoformat()
+    stem, suffix = damaged_path.stem, damaged_path.suffix
+    dest = damaged_path.with_name(f"{stem} (restored {today}){suffix}")
+    number = 2
+    while dest.exists():
+        dest = damaged_path.with_name(f"{stem} (restored {today}, {number}){suffix}")
+        number += 1
+    try:
+        from core.inventory import _backup_to  # the same atomic copy the backups use
+
+        return _backup_to(conn, dest)
+    finally:
+        conn.close()
