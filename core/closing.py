@@ -42,6 +42,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("water_l", "Water", "L"),
 )
 FIGURE_LABELS = {k: (label, unit) for k, label, unit in FIGURES}
+FIGURE_KEYS = tuple(k for k, _, _ in FIGURES)
 
 
 class PeriodClosedError(ValidationError):
@@ -262,7 +263,8 @@ def reported_totals(inv: Inventory, closing: Closing) -> dict[str, float]:
     return totals
 
 
-def _differs(a: float, b: float) -> bool:
+def differs(a: float, b: float) -> bool:
+    """Whether two figures differ beyond floating-point noise."""
     return not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
 
 
@@ -284,7 +286,7 @@ def differences(inv: Inventory, engine: Engine | None = None) -> list[Restatemen
         now = engine.estimate(period, by="phase", samples=0).totals
         before = reported_totals(inv, c)
         for key, _, _ in FIGURES:
-            if key in before and _differs(before[key], now[key]):
+            if key in before and differs(before[key], now[key]):
                 out.append(Restatement(c.label, key, before[key], float(now[key]), closing_id=c.id))
     return out
 
@@ -357,3 +359,120 @@ class GuardedCommand:
                     )
                 record(inv, changes, reason, self.command.description)
         return GuardedCommand(inverse, self.confirm)
+
+
+# -- quarters of an inventory (the Reports page) -----------------------------------------
+
+#: at most this many quarters are listed (the newest)
+MAX_QUARTERS = 60
+
+
+@dataclass
+class QuarterStatus:
+    """A quarter of the inventory and its closing: ``closing`` is the closing in force
+    (None when open); ``reported`` its figures as last reported (closed values with the
+    restatements since applied); ``restatements`` how many were recorded since it was
+    closed; ``history`` every closing of the quarter, reopened ones included."""
+
+    period: Period
+    closing: Closing | None
+    reported: dict[str, float] | None
+    restatements: int
+    history: list[Closing]
+
+    @property
+    def label(self) -> str:
+        return self.period.label
+
+    @property
+    def status(self) -> str:
+        """``Open``, ``Closed on DATE by WHO`` or ``Open (reopened on DATE by WHO)``."""
+        if self.closing is not None:
+            return f"Closed on {self.closing.closed_at[:10]} by {self.closing.closed_by}"
+        reopened = [c for c in self.history if c.reopened_at]
+        if reopened:
+            last = reopened[-1]
+            return f"Open (reopened on {str(last.reopened_at)[:10]} by {last.reopened_by})"
+        return "Open"
+
+
+def quarter_of(day: dt.date) -> Period:
+    """The quarter holding ``day``."""
+    from core.periods import parse_period
+
+    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+
+
+def _activity_dates(inv: Inventory, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of activity: training runs, deployments and usage (an
+    ongoing deployment without an end date runs until ``today``)."""
+    spans = (
+        ("training_runs", "start_date", "end_date"),
+        ("deployments", "start_date", "end_date"),
+        ("usage", "period_start", "period_end"),
+    )
+    days: list[dt.date] = []
+    for table, start, end in spans:
+        row = inv.conn.execute(
+            f"SELECT min(nullif({start}, '')), max(nullif({end}, '')), "
+            f"max(nullif({start}, '')) FROM {table}"
+        ).fetchone()
+        for value in row:
+            try:
+                days.append(dt.date.fromisoformat(str(value)[:10]))
+            except (TypeError, ValueError):
+                continue
+    ongoing = inv.conn.execute(
+        "SELECT 1 FROM deployments WHERE coalesce(end_date, '') = '' "
+        "AND coalesce(start_date, '') <> '' AND start_date <= ? LIMIT 1",
+        (today.isoformat(),),
+    ).fetchone()
+    if ongoing:
+        days.append(today)
+    return (min(days), max(days)) if days else None
+
+
+def inventory_quarters(inv: Inventory, today: dt.date | None = None) -> list[QuarterStatus]:
+    """The quarters of the inventory, newest first: every quarter from the first to the
+    last day of activity, and every quarter ever closed; for an inventory without
+    activity, the last complete quarter and the current one."""
+    today = today or dt.date.today()
+    span = _activity_dates(inv, today)
+    first, last = span if span else (quarter_of(today).previous().start, today)
+    history_all = history(inv)
+    labels: dict[str, Period] = {}
+    q = quarter_of(last)
+    while len(labels) < MAX_QUARTERS and q.end >= first:
+        labels[q.label] = q
+        q = q.previous()
+    for c in history_all:
+        labels.setdefault(c.label, period_of(c))
+    counts = dict(
+        inv.conn.execute(
+            "SELECT closing_id, count(*) FROM restatements GROUP BY closing_id"
+        ).fetchall()
+    )
+    out = []
+    for period in sorted(labels.values(), key=lambda p: p.start, reverse=True):
+        mine = [c for c in history_all if c.label == period.label]
+        current = next((c for c in mine if c.reopened_at is None), None)
+        out.append(
+            QuarterStatus(
+                period,
+                current,
+                reported_totals(inv, current) if current else None,
+                int(counts.get(current.id, 0)) if current else 0,
+                mine,
+            )
+        )
+    return out
+
+
+def restatements_of(inv: Inventory, closing_id: int) -> list[Restatement]:
+    """The restatements recorded against one closing, oldest first."""
+    rows = inv.conn.execute(
+        "SELECT period_label, figure, old_value, new_value, reason, at, os_user, change, "
+        "closing_id FROM restatements WHERE closing_id = ? ORDER BY id",
+        (closing_id,),
+    ).fetchall()
+    return [Restatement(*r) for r in rows]

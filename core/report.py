@@ -6,6 +6,16 @@ period and the same period a year earlier; charts cover the quarters up to the p
 end. A closed period (``core.closing``) is reprinted from its snapshot instead, so its
 figures stay as reported; the restatements recorded since are listed with it.
 
+A report of a closed period limited to some entries (a scope filter) cannot come from
+the snapshot, which holds the reported report, not a database to filter. What an auditor
+needs is to know that, and by how much it matters, so such a report is computed from the
+current data, says so on its cover, and reconciles its figures with the snapshot's
+figures for the same entries (a closing keeps each entry's figures for this).
+
+The renewable share is the engine's ``renewable_kwh`` (consumption covered by renewable
+instruments) over ``energy_kwh``. Building can be cancelled (``cancelled`` callables are
+polled between steps; :class:`ReportCancelled`).
+
 Units: energy in kWh (facility, PUE included), emissions in kgCO2e, water in litres.
 """
 
@@ -22,6 +32,7 @@ import numpy as np
 
 from core import __version__, closing
 from core import engine as eng
+from core.errors import LedgerError
 from core.estimate import Engine, Estimate, EstimateRow
 from core.inventory import Inventory, os_user
 from core.periods import Period, parse_period, quarter_label
@@ -38,10 +49,13 @@ from core.report_model import (
     Table,
     format_number,
     format_percent,
+    format_signed,
 )
 
 #: progress callback: (fraction done 0..1, what is being done)
 Progress = Callable[[float, str], None]
+#: polled between steps: True when the user cancelled
+Cancelled = Callable[[], bool]
 
 PHASE_LABELS = {
     "training": "Training",
@@ -56,8 +70,8 @@ SCOPE_CATEGORIES = {
 }
 TIER_TEXT = {
     "measured": "Measured energy (meters, CodeCarbon)",
-    "activity-based": "Activity-based (device-hours x power, requests x energy)",
-    "token-based": "Token-based (tokens x energy per token)",
+    "activity-based": "Activity-based (device-hours × power, requests × energy)",
+    "token-based": "Token-based (tokens × energy per token)",
     "default": "Defaults only",
 }
 TOP_N = 10
@@ -118,6 +132,13 @@ def trend_quarters(period: Period, count: int = 6) -> list[Period]:
     return quarters
 
 
+class ReportCancelled(LedgerError):
+    """The user cancelled building or writing a report; nothing was written."""
+
+    def __init__(self, message: str = "Cancelled; nothing was written."):
+        super().__init__(message)
+
+
 def build_report(
     inv: Inventory,
     options: ReportOptions,
@@ -125,29 +146,208 @@ def build_report(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     reprint_closed: bool = True,
+    cancelled: Cancelled | None = None,
 ) -> Report:
-    """The report for ``options``. A closed period without a scope filter is reprinted
-    from its snapshot (``reprint_closed``); otherwise it is computed now."""
+    """The report for ``options``.
+
+    A closed period without a scope filter is reprinted from its snapshot
+    (``reprint_closed``). With a scope filter the figures can only come from the current
+    data (a snapshot is not a database): the report says so on its cover and reconciles
+    the filtered figures with the closed snapshot's figures for the same entries (see
+    :func:`snapshot_reconciliation`).
+
+    ``cancelled`` is polled between steps (each estimate of the engine is one step);
+    when it returns True, :class:`ReportCancelled` is raised.
+    """
     now = now or dt.datetime.now().astimezone()
     report_progress = progress or (lambda _f, _t: None)
     closed = closing.in_force(inv, options.period.label)
-    if closed is not None and reprint_closed and not options.filter_text.strip():
+    filtered = bool(options.filter_text.strip())
+    if closed is not None and reprint_closed and not filtered:
         report_progress(0.5, "Reading the closed report")
         report = reprint(inv, closed, options, now)
         report_progress(1.0, "Done")
         return report
     engine = engine or Engine(inv)
-    report, _ = _Builder(inv, engine, options, now, report_progress).build()
+    builder = _Builder(inv, engine, options, now, report_progress, cancelled)
+    report, _ = builder.build()
+    if closed is not None and filtered:
+        _mark_filtered_closed(report, builder, closed)
     return report
 
 
 def build_for_closing(
-    inv: Inventory, options: ReportOptions, engine: Engine | None = None
+    inv: Inventory,
+    options: ReportOptions,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> tuple[Report, list[dict[str, Any]]]:
-    """The report and factors a closing keeps (always computed now, whole inventory)."""
+    """The report and factors a closing keeps (always computed now, whole inventory).
+
+    The report also keeps each entry's figures (``Report.entry_figures``), so that a
+    filtered report of the closed period can be reconciled with what was closed.
+    """
     options = dataclasses.replace(options, filter_text="")
     now = dt.datetime.now().astimezone()
-    return _Builder(inv, engine or Engine(inv), options, now, lambda _f, _t: None).build()
+    builder = _Builder(
+        inv, engine or Engine(inv), options, now, progress or (lambda _f, _t: None), cancelled
+    )
+    report, factors = builder.build()
+    report.entry_figures = _entry_figures(builder.entry.rows)
+    return report, factors
+
+
+def _entry_figures(rows: list[EstimateRow]) -> dict[str, dict[str, float]]:
+    """Each entry's closing figures (its phases summed): ``{"deployments:12": {...}}``."""
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        figures = out.setdefault(r.id, dict.fromkeys(closing.FIGURE_KEYS, 0.0))
+        for key in closing.FIGURE_KEYS:
+            figures[key] += float(getattr(r, key))
+    return out
+
+
+@dataclass
+class Reconciliation:
+    """A filtered report's figures against a closed snapshot (units as ``closing.FIGURES``).
+
+    ``closed`` is the snapshot's figures for the same entries (``per_entry``) or, when
+    the snapshot keeps no per-entry figures, for the whole inventory as reported, and
+    then ``current`` is the whole inventory now too."""
+
+    label: str
+    closed_at: str
+    closed_by: str
+    per_entry: bool
+    closed: dict[str, float]
+    current: dict[str, float]
+    entries: int = 0
+    missing: int = 0  # entries in the snapshot that no longer match (deleted or renamed)
+
+    @property
+    def differs(self) -> bool:
+        return any(closing.differs(self.closed[k], self.current[k]) for k in closing.FIGURE_KEYS)
+
+    def sentence(self) -> str:
+        """One sentence for the cover."""
+        key = "market_kgco2e"
+        closed, now = self.closed[key], self.current[key]
+        whom = (
+            f"For these {self.entries:,} entries the closed snapshot has"
+            if self.per_entry
+            else "The closed snapshot keeps no per-entry figures; for the whole inventory it has"
+        )
+        if not self.differs:
+            return (
+                f"{whom} {format_number(closed)} kgCO2e market-based; the current data "
+                "give the same figures."
+            )
+        change = _change(now, closed)
+        pct = f", {format_percent(change, signed=True)}" if change is not None else ""
+        return (
+            f"{whom} {format_number(closed)} kgCO2e market-based; the current data give "
+            f"{format_number(now)} kgCO2e ({format_signed(now - closed)} kgCO2e{pct})."
+        )
+
+
+def snapshot_reconciliation(
+    inv: Inventory,
+    closed: closing.Closing,
+    entries: Collection[tuple[int, int]],
+    current: dict[str, float],
+    engine: Engine,
+) -> Reconciliation:
+    """Compare a filtered report's ``current`` totals for ``entries`` with the closed
+    snapshot ``closed``: per entry when the snapshot keeps entry figures, else for the
+    whole inventory (re-estimated now, without uncertainty draws)."""
+    kept = closed.report.get("entry_figures") or {}
+    if kept:
+        ids = {f"{eng.ENTRY_TABLES[t]}:{i}" for t, i in entries}
+        sums = dict.fromkeys(closing.FIGURE_KEYS, 0.0)
+        for entry_id in ids & set(kept):
+            for key in closing.FIGURE_KEYS:
+                sums[key] += float(kept[entry_id].get(key, 0.0))
+        now = {k: float(current[k]) for k in closing.FIGURE_KEYS}
+        gone = set(kept) - {f"{eng.ENTRY_TABLES[t]}:{i}" for t, i in _all_entries(inv)}
+        return Reconciliation(
+            closed.label,
+            closed.closed_at,
+            closed.closed_by,
+            True,
+            sums,
+            now,
+            len(ids),
+            len(gone),
+        )
+    whole = engine.estimate(closing.period_of(closed), by="phase", samples=0).totals
+    return Reconciliation(
+        closed.label,
+        closed.closed_at,
+        closed.closed_by,
+        False,
+        closing.reported_totals(inv, closed),
+        {k: float(whole[k]) for k in closing.FIGURE_KEYS},
+    )
+
+
+def _all_entries(inv: Inventory) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for index, table in enumerate(eng.ENTRY_TABLES):
+        out.extend((index, int(r[0])) for r in inv.conn.execute(f"SELECT id FROM {table}"))
+    return out
+
+
+def _mark_filtered_closed(report: Report, builder: _Builder, closed: closing.Closing) -> None:
+    """A filtered report of a closed period: say on the cover that its figures are the
+    current data, and reconcile them with the closed snapshot in the summary."""
+    rec = snapshot_reconciliation(
+        builder.inv, closed, builder.entries or [], report.totals, builder.engine
+    )
+    report.meta["status"] = (
+        f"Closed on {closed.closed_at[:10]} by {closed.closed_by}. Filtered view: the "
+        "figures are computed from the current data, not taken from the closed snapshot"
+    )
+    report.meta["header_status"] = (
+        f"Closed {closed.closed_at[:10]}; filtered view of the current data"
+    )
+    report.meta["snapshot"] = rec.sentence()
+    whose = "these entries" if rec.per_entry else "the whole inventory"
+    note = (
+        f"{rec.label} is closed, but a report limited to some entries cannot be reprinted "
+        "from the closed snapshot: its figures are computed from the current data. The "
+        f"table compares them, for {whose}, with the figures kept when {rec.label} was "
+        f"closed on {rec.closed_at[:10]} by {rec.closed_by}."
+    )
+    if rec.per_entry and rec.missing:
+        note += f" {rec.missing:,} entries of the snapshot no longer exist and are not compared."
+    table = Table(
+        "reconciliation",
+        f"Filtered figures against the closed snapshot of {rec.label}",
+        [
+            Column("Figure", width=2.2),
+            Column("Closed snapshot", "", "number"),
+            Column("Current data", "", "number"),
+            Column("Difference", "", "delta"),
+            Column("Change", "", "change", 0.8),
+        ],
+        [
+            [
+                f"{label} ({unit})",
+                rec.closed[k],
+                rec.current[k],
+                rec.current[k] - rec.closed[k],
+                _change(rec.current[k], rec.closed[k]),
+            ]
+            for k, label, unit in closing.FIGURES
+        ],
+    )
+    blocks: list[Any] = [Paragraph(note), table]
+    summary = report.section("summary")
+    if summary is not None:
+        summary.blocks[0:0] = blocks
+    else:
+        report.sections.insert(0, Section("summary", "Executive summary", blocks))
 
 
 def reprint(
@@ -155,10 +355,12 @@ def reprint(
 ) -> Report:
     """A closed period's report as it was closed, with the restatements since listed."""
     report = Report.from_json(closed.report)
+    report.entry_figures = {}  # kept for reconciliation, not printed
     report.meta["generated"] = _stamp(now)
     report.meta["status"] = (
         f"Closed on {closed.closed_at[:10]} by {closed.closed_by}; reprinted, figures as closed"
     )
+    report.meta["header_status"] = f"Closed {closed.closed_at[:10]}; figures as closed"
     if options.organisation:
         report.meta["organisation"] = options.organisation
     if options.preparer:
@@ -223,13 +425,26 @@ class _Builder:
         options: ReportOptions,
         now: dt.datetime,
         progress: Progress,
+        cancelled: Cancelled | None = None,
     ):
-        self.inv, self.engine, self.o, self.now, self.progress = inv, engine, options, now, progress
+        self.inv, self.engine, self.o, self.now = inv, engine, options, now
+        self._progress = progress
+        self.cancelled = cancelled or (lambda: False)
         self.period = options.period
         text = options.filter_text.strip()
         self.entries = matching_entries(inv, text) if text else None
 
+    def check(self) -> None:
+        """Raise :class:`ReportCancelled` if the user cancelled."""
+        if self.cancelled():
+            raise ReportCancelled
+
+    def progress(self, fraction: float, text: str) -> None:
+        self.check()
+        self._progress(fraction, text)
+
     def est(self, period: Period, by: str, samples: int = 0) -> Estimate:
+        self.check()  # before each estimate: the steps that take time
         return self.engine.estimate(
             period, by=by, samples=samples, seed=self.o.seed, entries=self.entries
         )
@@ -299,7 +514,7 @@ class _Builder:
         t, prev, ly = self.totals, self.previous, self.last_year
         p = self.period
         market, loc = t["market_kgco2e"], t["location_kgco2e"]
-        renewable = _renewable_share(self.entry.rows)
+        renewable = renewable_share(t)
         blocks: list[Any] = [
             KeyFigure(
                 "Market-based emissions",
@@ -318,7 +533,8 @@ class _Builder:
                 t["savings_kgco2e"],
                 "kgCO2e",
                 f"{format_percent(t['savings_kgco2e'] / loc if loc else None)} of location-based; "
-                f"renewable share of electricity {format_percent(renewable)}",
+                f"renewable electricity {format_percent(renewable)} of energy "
+                f"({format_number(t.get('renewable_kwh', 0.0))} kWh)",
             ),
             KeyFigure(
                 "Uncertainty range (P5–P95, location-based)",
@@ -349,9 +565,9 @@ class _Builder:
                 Column("Figure", width=2.2),
                 Column(p.label, "", "number"),
                 Column(p.previous().label, "", "number"),
-                Column("Change", "", "change", 0.8),
+                Column(f"Change vs {p.previous().label}", "", "change", 0.9),
                 Column(self.last_year_period.label, "", "number"),
-                Column("Change", "", "change", 0.8),
+                Column(f"Change vs {self.last_year_period.label}", "", "change", 0.9),
             ],
             [
                 [
@@ -378,7 +594,7 @@ class _Builder:
                 ],
                 [
                     [
-                        q["what"],
+                        q["what"][:1].upper() + q["what"][1:],
                         q["value"],
                         f"{_g(q['factor'])} {q['unit']}",
                         f"{q['source']}, {q['year']}",
@@ -402,21 +618,24 @@ class _Builder:
         phases = self.trend[-1].rows if self.trend else []
         top_phase = max(phases, key=lambda r: r.market_kgco2e, default=None)
         text = (
-            f"In {p.label} ({p.start:%d %B %Y} to {p.end:%d %B %Y}) {org}'s AI caused "
+            f"In {p.label} ({p.start.day} {p.start:%B %Y} to {p.end.day} {p.end:%B %Y}) "
+            f"{org}'s AI caused "
             f"{format_number(t['market_kgco2e'])} kgCO2e market-based and "
             f"{format_number(t['location_kgco2e'])} kgCO2e location-based emissions, the "
             f"market-based figure {trend}. "
         )
         if top_phase is not None and len(self.quarters) and self.quarters[-1] == p:
-            phase = PHASE_LABELS.get(top_phase.id, top_phase.name).split(" (")[0].lower()
+            phase = PHASE_LABELS.get(top_phase.id, top_phase.name).split(" (")[0]
+            phase = phase if phase.startswith("API") else phase.lower()
             text += (
                 f"The largest phase was {phase}"
                 f" ({format_number(top_phase.market_kgco2e)} kgCO2e market-based). "
             )
         if renewable is not None:
             text += (
-                f"Renewable sourcing covered about {format_percent(renewable)} of the "
-                f"electricity and avoided {format_number(t['savings_kgco2e'])} kgCO2e. "
+                f"Renewable instruments covered {format_percent(renewable)} of the "
+                f"energy ({format_number(t.get('renewable_kwh', 0.0))} kWh) and avoided "
+                f"{format_number(t['savings_kgco2e'])} kgCO2e. "
             )
         text += (
             f"Facility energy was {format_number(t['energy_kwh'])} kWh and on-site water "
@@ -605,9 +824,19 @@ class _Builder:
             Table(
                 "by_site",
                 "By site and region",
-                [Column("Site", width=2.4), Column("Region", width=1.3), *_number_columns()],
-                [[r.name, sites.get(r.id, ""), *_figures(r, market)] for r in site.rows],
-                ["Total", "", *_figures(t, market)],
+                [
+                    Column("Site", width=1.8),
+                    Column("Region", width=1.15),
+                    *_number_columns(),
+                    Column("Renewable share", "%", "percent", 1.15),
+                ],
+                [
+                    [r.name, sites.get(r.id, ""), *_figures(r, market), renewable_share(r)]
+                    for r in site.rows
+                ],
+                ["Total", "", *_figures(t, market), renewable_share(t)],
+                note="Renewable share: the site's energy covered by renewable instruments "
+                "(renewable kWh / energy kWh).",
             )
         )
         return blocks
@@ -657,18 +886,18 @@ class _Builder:
                 "largest_uncertainty",
                 "Entries with the largest uncertainty (P5–P95 of location-based emissions)",
                 [
-                    Column("Entry", width=2.8),
-                    Column("Phase", width=1.1),
-                    Column("Tier", width=1.1),
+                    Column("Entry", width=2.6),
+                    Column("Phase", width=1.2),
+                    Column("Tier", width=1.3),
                     Column("Location", "kgCO2e", "number"),
                     Column("P5", "kgCO2e", "number"),
                     Column("P95", "kgCO2e", "number"),
-                    Column("P5–P95 width", "% of central", "percent", 0.95),
+                    Column("(P95 − P5) / location", "%", "percent", 1.05),
                 ],
                 [
                     [
                         r.name,
-                        r.kind,
+                        PHASE_LABELS.get(r.kind, r.kind).split(" (")[0],
                         r.method_tier,
                         r.location_kgco2e,
                         r.low_kgco2e,
@@ -677,6 +906,7 @@ class _Builder:
                     ]
                     for r in widest
                 ],
+                note="Largest P5–P95 range in kgCO2e first; one row per entry and phase.",
             ),
         ]
         if self.entry.drivers:
@@ -698,8 +928,8 @@ class _Builder:
         embodied = (
             "Embodied emissions of hardware are amortised: each device's manufacturing "
             "emissions (plus a server share per accelerator) are spread over its lifetime "
-            "and counted by the hours it is used (kgCO2e = device-hours x embodied / "
-            "(lifetime x 8,760 h)), as AI footprint tools do."
+            "and counted by the hours it is used (kgCO2e = device-hours × embodied / "
+            "(lifetime × 8,760 h)), as AI footprint tools do."
             if convention == "amortised"
             else "Embodied emissions of self-hosted hardware are counted as capital goods: "
             "in full in the quarter the hardware came into use (GHG Protocol Scope 3 "
@@ -715,14 +945,14 @@ class _Builder:
                 "formula",
             ),
             Paragraph(
-                "activity: device-hours x power (W) / 1000 x (1 + host overhead) = IT kWh",
+                "activity: device-hours × power (W) / 1000 × (1 + host overhead) = IT kWh",
                 "formula",
             ),
             Paragraph(
-                "per request or token: count x energy per unit (published measurements)", "formula"
+                "per request or token: count × energy per unit (published measurements)", "formula"
             ),
             Paragraph(
-                "facility kWh = IT kWh x PUE;  water (L) = IT kWh x on-site WUE (L/kWh)", "formula"
+                "facility kWh = IT kWh × PUE;  water (L) = IT kWh × on-site WUE (L/kWh)", "formula"
             ),
             Paragraph(
                 "Location-based emissions multiply facility energy by the grid's average "
@@ -731,7 +961,7 @@ class _Builder:
                 "green tariffs, certificates, supplier factors) for the energy they cover "
                 "and the location factor for the rest; savings are the difference."
             ),
-            Paragraph("kgCO2e = facility kWh x grid factor (gCO2e/kWh) / 1000", "formula"),
+            Paragraph("kgCO2e = facility kWh × grid factor (gCO2e/kWh) / 1000", "formula"),
             Paragraph(f"Embodied convention: {convention}. {embodied}"),
             Paragraph(
                 "Uncertainty: a seeded Monte Carlo "
@@ -801,7 +1031,7 @@ class _Builder:
             ),
             SignOff(
                 [
-                    ("Prepared by", self.o.preparer or ""),
+                    ("Prepared by", self.o.preparer or os_user()),
                     ("Reviewed by", ""),
                     ("Approved by", ""),
                 ]
@@ -829,18 +1059,13 @@ def _g(value: float) -> str:
     return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def _renewable_share(rows: list[EstimateRow]) -> float | None:
-    """Share of the period's electricity covered by renewable sourcing, estimated per
-    entry as energy x (location - market) / location (instruments taken as zero-carbon
-    for this share)."""
-    energy = covered = 0.0
-    for r in rows:
-        if r.kind == "embodied" or r.energy_kwh <= 0:
-            continue
-        energy += r.energy_kwh
-        if r.location_kgco2e > 0:
-            covered += r.energy_kwh * min(max(r.savings_kgco2e / r.location_kgco2e, 0.0), 1.0)
-    return covered / energy if energy else None
+def renewable_share(figures: EstimateRow | dict[str, float]) -> float | None:
+    """Share of the energy (facility kWh) covered by renewable instruments (PPAs, green
+    tariffs, certificates): ``renewable_kwh / energy_kwh`` as the engine gives them;
+    None without energy."""
+    get = figures.get if isinstance(figures, dict) else lambda k, d=0.0: getattr(figures, k, d)
+    energy = float(get("energy_kwh", 0.0))
+    return float(get("renewable_kwh", 0.0)) / energy if energy > 0 else None
 
 
 def _restatement_table(
@@ -936,20 +1161,28 @@ def factors_used(
             "",
         )
     codes = np.unique(p.lookup_code[energy])
+    named: dict[tuple[str, int], set[str]] = {}
     for code in codes[codes >= 0].tolist():
         lk = p.lookup_table[code]
         k = (lk.zone, lk.year)
+        applies = lk.requested_zone + (f" ({lk.fallback})" if lk.fallback else "")
         if k not in grid:
             f = lk.factor
             grid[k] = _factor(
                 f"Grid factor {lk.zone} {lk.year}",
                 lk.value,
                 f"g{lk.gas}/kWh",
-                lk.requested_zone + (f" ({lk.fallback})" if lk.fallback else ""),
+                applies,
                 f.source,
                 f.year,
                 f.licence,
             )
+            named[k] = {applies}
+        elif applies not in named[k]:
+            # one factor serves several requested zones (a cloud region priced with its
+            # country's factor): every one of them is named
+            named[k].add(applies)
+            grid[k]["applies_to"] += f"; {applies}"
     out.extend(grid[k] for k in sorted(grid, key=lambda k: (k[0], k[1])))
     used = int(np.bitwise_or.reduce(lines.shared[p.line[keep]])) if keep.any() else 0
     for bit, name in enumerate(eng.SHARED):
@@ -957,7 +1190,7 @@ def factors_used(
             f = a.param(name)
             out.append(
                 _factor(
-                    name.replace("_", " "),
+                    _param_label(name),
                     f.value,
                     f.unit,
                     "default where not stated",
@@ -1062,6 +1295,16 @@ def _factor(
         "year": "" if year is None else str(year),
         "licence": licence or "",
     }
+
+
+def _param_label(name: str) -> str:
+    """A shared parameter's name for people: ``embodied_lifetime_years`` ->
+    ``Embodied lifetime`` (the unit is printed with the value)."""
+    words = name.split("_")
+    while len(words) > 1 and words[-1] in ("kgco2e", "years", "kwh", "w", "ratio"):
+        words.pop()
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _few(names: list[str], n: int = 3) -> str:

@@ -122,7 +122,7 @@ def print_text(report: Report, out: TextIO) -> None:
 
     m = report.meta
     print(f"{m.get('title', '')} {m.get('period', '')} ({m.get('period_dates', '')})", file=out)
-    for key in ("organisation", "scope", "status", "generated"):
+    for key in ("organisation", "scope", "status", "snapshot", "generated"):
         if m.get(key):
             print(f"{key.capitalize()}: {m[key]}", file=out)
     for section in report.sections:

@@ -37,6 +37,15 @@ def format_number(value: float | None, decimals: int | None = None) -> str:
     return text.replace("-", "−")  # a true minus sign
 
 
+def format_signed(value: float | None, decimals: int | None = None) -> str:
+    """A difference as printed: like :func:`format_number`, with ``+`` before a
+    positive value (zero has no sign)."""
+    text = format_number(value, decimals)
+    if value is None or text.startswith("−") or text.strip("0.,") == "" or text == "–":
+        return text
+    return "+" + text
+
+
 def format_percent(value: float | None, signed: bool = False) -> str:
     """A share or change in per cent (``value`` is a fraction: 0.25 -> ``25.0 %``)."""
     if value is None or math.isnan(value) or math.isinf(value):
@@ -49,8 +58,9 @@ def format_percent(value: float | None, signed: bool = False) -> str:
 class Column:
     """A table column. ``unit`` is shown in the header; numbers are right-aligned.
 
-    ``kind``: ``text``, ``number`` (in ``unit``), ``percent`` (a fraction printed in %),
-    ``change`` (a signed fraction) or ``int``. ``width`` is relative to the others.
+    ``kind``: ``text``, ``number`` (in ``unit``), ``delta`` (a signed number in
+    ``unit``), ``percent`` (a fraction printed in %), ``change`` (a signed fraction) or
+    ``int``. ``width`` is relative to the others.
     """
 
     header: str
@@ -79,6 +89,8 @@ class Column:
             return format_percent(float(value), signed=True)
         if self.kind == "int":
             return f"{int(value):,}"
+        if self.kind == "delta":
+            return format_signed(float(value), self.decimals)
         return format_number(float(value), self.decimals)
 
 
@@ -184,11 +196,14 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 class Report:
     """A whole report. ``meta`` holds the cover's lines (organisation, period,
     inventory, app version, generated at, status...); ``totals`` the period's totals as
-    the engine gave them (kWh, kgCO2e, L)."""
+    the engine gave them (kWh, kgCO2e, L). ``entry_figures`` (only in a closing's
+    snapshot) keeps each entry's figures by entry id (``"deployments:12"``), never
+    printed: a filtered report of the closed period is reconciled with them."""
 
     meta: dict[str, str]
     totals: dict[str, float]
     sections: list[Section]
+    entry_figures: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -204,7 +219,7 @@ class Report:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "meta": self.meta,
             "totals": self.totals,
             "sections": [
@@ -216,6 +231,9 @@ class Report:
                 for s in self.sections
             ],
         }
+        if self.entry_figures:
+            data["entry_figures"] = self.entry_figures
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
@@ -223,7 +241,12 @@ class Report:
         for s in data["sections"]:
             blocks = [_block_from_json(b) for b in s["blocks"]]
             sections.append(Section(s["key"], s["title"], blocks))
-        return cls(dict(data["meta"]), dict(data["totals"]), sections)
+        return cls(
+            dict(data["meta"]),
+            dict(data["totals"]),
+            sections,
+            dict(data.get("entry_figures") or {}),
+        )
 
 
 def _type_name(block: Any) -> str:

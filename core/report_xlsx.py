@@ -21,6 +21,7 @@ _TOTALS = (
     ("market_kgco2e", "Market-based emissions (kgCO2e)"),
     ("savings_kgco2e", "Savings from renewable sourcing (kgCO2e)"),
     ("water_l", "Water (L)"),
+    ("renewable_kwh", "Renewable electricity: energy covered by renewable instruments (kWh)"),
     ("low_kgco2e", "P5 of location-based (kgCO2e)"),
     ("high_kgco2e", "P95 of location-based (kgCO2e)"),
 )
@@ -77,6 +78,8 @@ def write_xlsx(report: Report, path: str | os.PathLike[str]) -> list[str]:
         ws.set_column(1, 1, 60)
         row = 0
         for key, value in report.meta.items():
+            if key == "header_status":  # the running header's short form of the status
+                continue
             ws.write_string(row, 0, key.replace("_", " ").capitalize(), bold)
             ws.write_string(row, 1, str(value))
             row += 1
@@ -88,6 +91,11 @@ def write_xlsx(report: Report, path: str | os.PathLike[str]) -> list[str]:
                 ws.write_string(row, 0, label)
                 ws.write_number(row, 1, float(report.totals[key]), number)
                 row += 1
+        energy = float(report.totals.get("energy_kwh", 0.0) or 0.0)
+        if "renewable_kwh" in report.totals and energy > 0:
+            ws.write_string(row, 0, "Renewable share of energy (renewable kWh / energy kWh)")
+            ws.write_number(row, 1, float(report.totals["renewable_kwh"]) / energy, percent)
+            row += 1
 
         for table in report.tables():
             ws = book.add_worksheet(sheet_name(table.title, taken))

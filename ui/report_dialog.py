@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QLocale, QObject, QSettings, Signal
+from PySide6.QtCore import QDate, QLocale, QObject, QSettings, Qt, Signal
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -46,6 +47,7 @@ from core.periods import Period, parse_period
 from core.report import ReportOptions, build_for_closing, build_report
 from core.report_model import SECTIONS, Report, format_number
 from ui import report_render
+from ui.plain_text import literal
 from ui.workers import run_task
 
 
@@ -156,7 +158,10 @@ class ReportDialog(QDialog):
         form.addRow("Scope:", scope_row)
         form.addRow("Organisation:", self.org)
         form.addRow("Prepared by:", self.preparer)
-        form.addRow("Paper:", self.paper)
+        paper_row = QHBoxLayout()
+        paper_row.addWidget(self.paper)
+        paper_row.addStretch(1)  # a short choice: no need for the full width
+        form.addRow("Paper:", paper_row)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -211,10 +216,11 @@ class ReportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(sections)
         layout.addWidget(self.status)
+        layout.addStretch(1)  # extra height below the status, not around it
         layout.addLayout(progress_row)
         layout.addLayout(buttons)
         self._on_kind_current_index_changed(0)
-        self.resize(820, 460)
+        self.resize(820, 400)
 
     # -- options --------------------------------------------------------------------
 
@@ -243,6 +249,21 @@ class ReportDialog(QDialog):
             self.filter_text.text() if self.filtered.isChecked() else "",
         )
 
+    def set_quarter(self, label: str) -> None:
+        """Preset the period to quarter ``label`` (e.g. ``2026-Q3``), even an old one."""
+        if self.quarter.findText(label) < 0:
+            labels = sorted(
+                {*(self.quarter.itemText(i) for i in range(self.quarter.count()))} | {label},
+                reverse=True,
+            )
+            self.quarter.blockSignals(True)
+            self.quarter.clear()
+            self.quarter.addItems(labels)
+            self.quarter.blockSignals(False)
+        self.kind.setCurrentIndex(0)
+        self.quarter.setCurrentText(label)
+        self._update_status()
+
     def sections(self) -> list[str]:
         return [k for k, box in self.section_boxes.items() if box.isChecked()]
 
@@ -253,12 +274,17 @@ class ReportDialog(QDialog):
             return
         closed = closing.in_force(self.inventory, period.label)
         is_quarter = self.kind.currentIndex() == 0
-        if closed is not None:
+        if closed is not None and self.filtered.isChecked():
             text = (
                 f"{period.label} was closed on {closed.closed_at[:10]} by {closed.closed_by}. "
-                "The report shows its figures as closed"
-                + ("" if not self.filtered.isChecked() else " (not with a scope filter)")
-                + "; later changes are listed as restatements."
+                "With a scope filter the figures are computed from the current data; the "
+                "cover and the summary compare them with the closed snapshot."
+            )
+        elif closed is not None:
+            text = (
+                f"{period.label} was closed on {closed.closed_at[:10]} by {closed.closed_by}. "
+                "The report shows its figures as closed; later changes are listed as "
+                "restatements."
             )
         else:
             text = f"{period.label} is not closed: the report is a draft of the current figures."
@@ -300,10 +326,10 @@ class ReportDialog(QDialog):
 
         def failed(message: str) -> None:
             self._finish()
-            if "RenderCancelled" in message:
+            if self._cancel.is_set():  # ReportCancelled, while building or drawing
                 self.status.setText("Cancelled; nothing was written.")
                 return
-            QMessageBox.warning(self, "Report", f"The report could not be made: {message}")
+            QMessageBox.warning(self, "Report", literal(f"The report could not be made: {message}"))
 
         run_task(lambda: work(progress, self._cancel.is_set), finished, failed)
 
@@ -319,22 +345,29 @@ class ReportDialog(QDialog):
         self.progress.setValue(int(fraction * 100))
         self.progress.setFormat(f"{text}… %p%")
 
-    def _builder(self) -> Callable[[Callable[[float, str], None]], Report]:
+    def _builder(
+        self,
+    ) -> Callable[[Callable[[float, str], None], Callable[[], bool]], Report]:
         """A function that builds the report as now chosen; it runs on a worker (with
-        its own connection to the file), so the options are read here, first."""
+        its own connection to the file), so the options are read here, first. Its second
+        argument is polled between steps: Cancel stops the building too."""
         path, options, sections = self.path, self.options(), self.sections()
 
-        def build(progress: Callable[[float, str], None]) -> Report:
+        def build(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Report:
             with Inventory.open(path) as inv:
-                report = build_report(inv, options, progress=lambda f, t: progress(f * 0.5, t))
+                report = build_report(
+                    inv,
+                    options,
+                    progress=lambda f, t: progress(f * 0.5, t),
+                    cancelled=cancelled,
+                )
             return report.only(sections)
 
         return build
 
     def build_then(self, label: str, done: Callable[[Report], None]) -> None:
         """Build the report on a worker, then call ``done`` with it on the main thread."""
-        build = self._builder()
-        self._start(label, lambda progress, _c: build(progress), done)
+        self._start(label, self._builder(), done)
 
     # -- actions --------------------------------------------------------------------
 
@@ -378,7 +411,7 @@ class ReportDialog(QDialog):
         paper, build = self.paper.currentData(), self._builder()
 
         def work(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> int:
-            report = build(progress)
+            report = build(progress, cancelled)
             return report_render.write_pdf(
                 report, path, paper, lambda f, t: progress(0.5 + f * 0.5, t), cancelled
             )
@@ -397,10 +430,13 @@ class ReportDialog(QDialog):
                 return
         build = self._builder()
 
-        def work(progress: Callable[[float, str], None], _cancelled: Callable[[], bool]) -> int:
+        def work(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> int:
+            from core.report import ReportCancelled
             from core.report_xlsx import write_xlsx
 
-            report = build(progress)
+            report = build(progress, cancelled)
+            if cancelled():
+                raise ReportCancelled
             progress(0.75, "Writing the workbook")
             return len(write_xlsx(report, path))
 
@@ -411,22 +447,9 @@ class ReportDialog(QDialog):
 
     def close_period(self) -> None:
         period = self.period()
-        answer = QMessageBox.question(
-            self,
-            "Close quarter",
-            f"Close {period.label}? Its figures, the factors used and the report are kept in "
-            "the inventory as reported. Later edits that change them will ask for a reason "
-            "and are listed as restatements in the next report.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
         self._remember()
-        options = self.options()
-        try:
-            report, factors = build_for_closing(self.inventory, options)
-            closing.close_period(self.inventory, period, report, factors)
-        except Exception as exc:  # shown; the inventory is unchanged (one transaction)
-            QMessageBox.warning(self, "Close quarter", str(exc))
+        report = close_quarter(self, self.inventory, self.options())
+        if report is None:
             return
         t = report.totals
         self.status.setText(
@@ -438,23 +461,58 @@ class ReportDialog(QDialog):
 
     def reopen_period(self) -> None:
         period = self.period()
-        reason, ok = QInputDialog.getText(
-            self,
-            "Reopen quarter",
-            f"Reopening {period.label} lets its figures change again; it is logged in the "
-            "change log.\nReason:",
-        )
-        if not ok or not reason.strip():
-            return
-        try:
-            closing.reopen_period(self.inventory, period, reason)
-        except Exception as exc:
-            QMessageBox.warning(self, "Reopen quarter", str(exc))
+        reason = reopen_quarter(self, self.inventory, period)
+        if reason is None:
             return
         self.closing_changed.emit(period.label)
         self._update_status()
-        self.status.setText(f"Reopened {period.label}: {reason.strip()}")
+        self.status.setText(f"Reopened {period.label}: {reason}")
 
     def reject(self) -> None:
         self._cancel.set()
         super().reject()
+
+
+def close_quarter(parent: QWidget, inventory: Inventory, options: ReportOptions) -> Report | None:
+    """Ask, then close ``options.period`` with its report (whole inventory) as the
+    snapshot. Returns the report kept, or None if the user declined or it failed (the
+    reason is shown; the inventory is unchanged then: one transaction)."""
+    period = options.period
+    answer = QMessageBox.question(
+        parent,
+        "Close quarter",
+        f"Close {period.label}? Its figures, the factors used and the report are kept in "
+        "the inventory as reported. Later edits that change them will ask for a reason "
+        "and are listed as restatements in the next report.",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return None
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        report, factors = build_for_closing(inventory, options)
+        closing.close_period(inventory, period, report, factors)
+    except Exception as exc:  # shown; the inventory is unchanged (one transaction)
+        QApplication.restoreOverrideCursor()
+        QMessageBox.warning(parent, "Close quarter", literal(str(exc)))
+        return None
+    QApplication.restoreOverrideCursor()
+    return report
+
+
+def reopen_quarter(parent: QWidget, inventory: Inventory, period: Period) -> str | None:
+    """Ask for the reason, then reopen closed ``period`` (logged). Returns the reason,
+    or None if the user cancelled or it failed (the reason is shown)."""
+    reason, ok = QInputDialog.getText(
+        parent,
+        "Reopen quarter",
+        f"Reopening {period.label} lets its figures change again; it is logged in the "
+        "change log.\nReason:",
+    )
+    if not ok or not reason.strip():
+        return None
+    try:
+        closing.reopen_period(inventory, period, reason)
+    except Exception as exc:
+        QMessageBox.warning(parent, "Reopen quarter", literal(str(exc)))
+        return None
+    return reason.strip()

@@ -37,6 +37,7 @@ from PySide6.QtGui import (
 )
 
 from core import APP_NAME
+from core.report import ReportCancelled
 from core.report_model import (
     Chart,
     KeyFigure,
@@ -59,6 +60,13 @@ FONT_FAMILIES = (
     "Noto Sans",
 )
 PAPERS = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
+#: sections that start a new page unless this share of the page is still free below
+#: (so a short section does not leave most of a page empty); the summary and the charts
+#: always start a page
+SECTION_ROOM = {"breakdown": 0.4, "methodology": 0.3}
+#: a table starts on the current page when its title, header and this many rows fit
+#: (all of them if it has fewer); the rest continues on the next page
+MIN_TABLE_ROWS = 3
 #: territories that use US Letter paper; everyone else uses A4
 LETTER_TERRITORIES = ("UnitedStates", "Canada", "Mexico", "Philippines", "Chile", "Colombia")
 
@@ -72,8 +80,8 @@ ACCENT = QColor(palette.BLUE)
 Progress = Callable[[float, str], None]
 
 
-class RenderCancelled(Exception):
-    """Rendering was cancelled by the user."""
+class RenderCancelled(ReportCancelled):
+    """Rendering was cancelled by the user (nothing is written)."""
 
 
 def default_paper(locale_territory: str) -> str:
@@ -138,6 +146,7 @@ class ReportLayout:
         self.bottom = self.height - self.footer_h
         self.pages: list[_Page] = []
         self.y = 0.0
+        self._last_style = ""  # style of the last paragraph laid out ("" after others)
 
     # -- units and fonts ------------------------------------------------------------
 
@@ -167,6 +176,11 @@ class ReportLayout:
     def new_page(self, cover: bool = False) -> None:
         self.pages.append(_Page(cover=cover))
         self.y = 0.0 if cover else self.top + self.pt(6)
+        self._last_style = ""
+
+    def at_top(self) -> bool:
+        """Nothing has been laid out on the current page yet."""
+        return self.y <= self.top + self.pt(6)
 
     def room(self) -> float:
         return self.bottom - self.pt(4) - self.y
@@ -188,11 +202,19 @@ class ReportLayout:
         self._cover()
         n = max(1, sum(len(s.blocks) for s in self.report.sections))
         done = 0
+        page_h = self.bottom - self.top
         for section in self.report.sections:
-            if section.key in ("summary", "charts", "breakdown", "methodology") or not self.pages:
+            if self.pages[-1].cover or section.key in ("summary", "charts"):
                 self.new_page()
+            elif section.key in SECTION_ROOM:
+                if self.room() < SECTION_ROOM[section.key] * page_h:
+                    self.new_page()
+            elif section.key == "signoff":
+                self.ensure(self._sign_off_height(section.blocks))
             else:
                 self.ensure(self.pt(120))
+            if not self.at_top():
+                self.y += self.pt(12)  # room above a section that starts mid-page
             self._heading(section.title)
             blocks = section.blocks
             i = 0
@@ -207,6 +229,8 @@ class ReportLayout:
                         i += 1
                     self._key_figures(run)
                     continue
+                if not isinstance(block, Paragraph):
+                    self._last_style = ""
                 if isinstance(block, Table):
                     self._table(block)
                 elif isinstance(block, Chart):
@@ -252,6 +276,7 @@ class ReportLayout:
             ("Scope", m.get("scope", "")),
             ("Prepared by", m.get("preparer", "")),
             ("Status", m.get("status", "")),
+            *([("Closed snapshot", m["snapshot"])] if m.get("snapshot") else []),
             ("Embodied convention", m.get("convention", "")),
             ("Uncertainty", m.get("uncertainty", "")),
             ("Generated", m.get("generated", "")),
@@ -290,12 +315,16 @@ class ReportLayout:
         indent = self.pt(14) if para.style in ("formula", "bullet") else 0.0
         w = self.width - indent
         h = self.text_height(para.text, font, w)
-        gap = self.pt(3) if para.style in ("formula", "bullet") else self.pt(7)
+        listed = para.style in ("formula", "bullet")
+        gap = self.pt(3) if listed else self.pt(7)
         if para.style == "heading":
             self.ensure(h + self.pt(40))
             self.y += self.pt(4)
         else:
             self.ensure(h)
+            if not listed and self._last_style in ("formula", "bullet") and not self.at_top():
+                self.y += self.pt(5)  # a list of formulas or bullets ends: set it apart
+        self._last_style = para.style
         y = self.y
         color = MUTED if para.style == "note" else TEXT
 
@@ -354,9 +383,11 @@ class ReportLayout:
     # -- tables ---------------------------------------------------------------------
 
     def _table(self, table: Table) -> None:
-        total_w = sum(c.width for c in table.columns)
         pad = self.pt(3)
-        widths = [self.width * c.width / total_w for c in table.columns]
+        rows = [(table.formatted(r), "table", i % 2 == 1) for i, r in enumerate(table.rows)]
+        if table.total is not None:
+            rows.append((table.formatted(table.total), "table_bold", False))
+        widths = self._column_widths(table, rows, pad)
         xs = [sum(widths[:i]) for i in range(len(widths))]
         title_h = self.text_height(table.title, "h2", self.width) + self.pt(4)
         header_cells = [c.title for c in table.columns]
@@ -392,10 +423,10 @@ class ReportLayout:
             )
             self.y = y + header_h
 
-        rows = [(table.formatted(r), "table", i % 2 == 1) for i, r in enumerate(table.rows)]
-        if table.total is not None:
-            rows.append((table.formatted(table.total), "table_bold", False))
-        first_h = row_height(rows[0][0], rows[0][1]) if rows else 0.0
+        # start here if the title, the header and the first rows fit, else on a new page
+        first_h = sum(row_height(c, f) for c, f, _ in rows[:MIN_TABLE_ROWS])
+        if len(rows) == MIN_TABLE_ROWS + 1:  # never leave the total row alone
+            first_h += row_height(rows[-1][0], rows[-1][1])
         self.ensure(title_h + header_h + first_h)
         start(False)
         if not rows:
@@ -436,6 +467,32 @@ class ReportLayout:
             )
             self.y += h
         self.y += self.pt(12)
+
+    def _column_widths(
+        self, table: Table, rows: list[tuple[list[str], str, bool]], pad: float
+    ) -> list[float]:
+        """Column widths in proportion to ``Column.width``, widened where a header word
+        or a number (neither wraps) would not fit, taking the room from columns with
+        room to spare."""
+        total_w = sum(c.width for c in table.columns)
+        widths = [self.width * c.width / total_w for c in table.columns]
+        bold = self.metrics["table_bold"]
+        need = []
+        for i, col in enumerate(table.columns):
+            words = col.title.split()
+            w = max((bold.horizontalAdvance(word) for word in words), default=0.0)
+            if col.numeric:  # numbers never wrap: the widest must fit (totals are bold)
+                w = max([w, *(bold.horizontalAdvance(cells[i]) for cells, _, _ in rows)])
+            need.append(w + 2 * pad + self.pt(1))
+        short = sum(max(n - w, 0.0) for n, w in zip(need, widths, strict=True))
+        spare = [max(w - n, 0.0) for n, w in zip(need, widths, strict=True)]
+        if short <= 0 or sum(spare) <= short:
+            return widths  # fits as is, or cannot be helped (text then wraps or clips)
+        scale = short / sum(spare)
+        return [
+            max(n, w - s * scale) if n > w else w - s * scale
+            for n, w, s in zip(need, widths, spare, strict=True)
+        ]
 
     def _header_row(self, p, y, h, cells, xs, widths, table, pad) -> None:
         p.fillRect(QRectF(0, y, self.width, h), HEADER_FILL)
@@ -621,8 +678,21 @@ class ReportLayout:
 
     # -- sign-off -------------------------------------------------------------------
 
+    SIGN_ROW = 56.0  # points per signature row
+
+    def _sign_off_height(self, blocks: list) -> float:
+        """The whole sign-off section's height: it is kept on one page."""
+        h = self.text_height("Sign-off", "h1", self.width) + self.pt(10)
+        for b in blocks:
+            if isinstance(b, Paragraph):
+                h += self.text_height(b.text, "body", self.width) + self.pt(7)
+            elif isinstance(b, SignOff):
+                h += self.pt(self.SIGN_ROW) * len(b.roles)
+        return h + self.pt(12)
+
     def _sign_off(self, block: SignOff) -> None:
-        row_h = self.pt(46)
+        row_h = self.pt(self.SIGN_ROW)
+        self.y += self.pt(6)
         self.ensure(row_h * len(block.roles))
         for role, name in block.roles:
             y = self.y
@@ -664,7 +734,7 @@ class ReportLayout:
         h = fm.height()
         left = " · ".join(x for x in (m.get("organisation"), m.get("title"), m.get("period")) if x)
         if number > 1:
-            status = m.get("status", "")
+            status = m.get("header_status") or m.get("status", "")
             half = self.width * 0.62
             self._draw_text(
                 p,
@@ -674,7 +744,7 @@ class ReportLayout:
                 MUTED,
             )
             right = fm.elidedText(
-                status, Qt.TextElideMode.ElideLeft, self.width - half - self.pt(8)
+                status, Qt.TextElideMode.ElideRight, self.width - half - self.pt(8)
             )
             self._draw_text(
                 p,

@@ -3,6 +3,9 @@ restate a closed quarter only with a reason, and deliberate, logged reopening.""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
 from core import closing
@@ -11,7 +14,8 @@ from core.demo import build_demo
 from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
-from core.report import ReportOptions, build_for_closing, build_report
+from core.report import ReportOptions, build_for_closing, build_report, matching_entries
+from core.report_model import format_number
 
 Q3 = parse_period("2026-Q3")
 
@@ -166,3 +170,122 @@ def test_reopen_is_deliberate_and_logged(demo):
     second = close_q3(demo)
     assert [c.id for c in closing.history(demo)] == [first.id, second.id]
     assert closing.history(demo)[0].reopen_reason == "late invoices"
+
+
+# -- a filtered report of a closed quarter ----------------------------------------------------
+
+
+def _support_usage(inv: Inventory) -> tuple[int, float]:
+    return inv.conn.execute(
+        "SELECT u.id, u.energy_kwh FROM usage u JOIN deployments d ON d.id = u.deployment_id "
+        "WHERE d.name LIKE '%support%' AND u.period_start >= '2026-07-01' "
+        "AND u.period_end <= '2026-09-30' AND u.energy_kwh > 0 ORDER BY u.energy_kwh DESC"
+    ).fetchone()
+
+
+def _reconciliation(report) -> dict[str, list]:
+    table = next(t for t in report.tables() if t.key == "reconciliation")
+    assert [c.header for c in table.columns] == [
+        "Figure",
+        "Closed snapshot",
+        "Current data",
+        "Difference",
+        "Change",
+    ]
+    return {row[0]: row for row in table.rows}
+
+
+def test_a_filtered_report_of_a_closed_quarter_says_it_is_current_data(demo):
+    entries = matching_entries(demo, "support")
+    assert entries
+    at_closing = Engine(demo).estimate(Q3, entries=entries, samples=0).totals
+    whole_at_closing = Engine(demo).estimate(Q3, samples=0).totals
+    c = close_q3(demo)
+    assert len(c.report["entry_figures"]) > len(entries)  # every entry's figures are kept
+    same = build_report(demo, ReportOptions(Q3, filter_text="support"))
+    assert (
+        "computed from the current data, not taken from the closed snapshot"
+        in (same.meta["status"])
+    )
+    assert same.meta["snapshot"].endswith("the current data give the same figures.")
+    rows = _reconciliation(same)
+    market = rows["Market-based emissions (kgCO2e)"]
+    assert market[1] == pytest.approx(at_closing["market_kgco2e"])
+    assert market[2] == pytest.approx(at_closing["market_kgco2e"])
+    assert market[3] == pytest.approx(0.0, abs=1e-6)
+    # the data of a matching entry change after closing (e.g. an unguarded import)
+    usage_id, kwh = _support_usage(demo)
+    UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 2}).apply(demo)
+    now = Engine(demo).estimate(Q3, entries=entries, samples=0).totals
+    assert now["market_kgco2e"] > at_closing["market_kgco2e"]
+    changed = build_report(demo, ReportOptions(Q3, filter_text="support"))
+    assert changed.totals["market_kgco2e"] == pytest.approx(now["market_kgco2e"])
+    rows = _reconciliation(changed)
+    for key, label, unit in closing.FIGURES:
+        row = rows[f"{label} ({unit})"]
+        assert row[1] == pytest.approx(at_closing[key]), key
+        assert row[2] == pytest.approx(now[key]), key
+        assert row[3] == pytest.approx(now[key] - at_closing[key]), key
+    diff = now["market_kgco2e"] - at_closing["market_kgco2e"]
+    sentence = changed.meta["snapshot"]
+    assert f"For these {len(entries)} entries the closed snapshot has" in sentence
+    assert format_number(at_closing["market_kgco2e"]) in sentence
+    assert f"({'+' + format_number(diff)} kgCO2e, " in sentence
+    # the reconciliation leads the summary; the whole quarter still reprints as closed
+    assert changed.section("summary").blocks[1].key == "reconciliation"
+    whole = build_report(demo, ReportOptions(Q3))
+    assert whole.totals["market_kgco2e"] == pytest.approx(whole_at_closing["market_kgco2e"])
+    assert "snapshot" not in whole.meta
+
+
+def test_a_snapshot_without_entry_figures_is_reconciled_for_the_whole_inventory(demo):
+    close_q3(demo)
+    row_id, data = demo.conn.execute("SELECT id, report FROM closed_periods").fetchone()
+    old = json.loads(data)
+    del old["entry_figures"]  # as closed by an earlier version
+    with demo.transaction() as conn:
+        conn.execute("UPDATE closed_periods SET report = ? WHERE id = ?", (json.dumps(old), row_id))
+    usage_id, kwh = _support_usage(demo)
+    UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 2}).apply(demo)
+    report = build_report(demo, ReportOptions(Q3, filter_text="support"))
+    assert report.meta["snapshot"].startswith("The closed snapshot keeps no per-entry figures")
+    now = Engine(demo).estimate(Q3, samples=0).totals
+    reported = closing.reported_totals(demo, closing.in_force(demo, "2026-Q3"))
+    market = _reconciliation(report)["Market-based emissions (kgCO2e)"]
+    assert market[1] == pytest.approx(reported["market_kgco2e"])
+    assert market[2] == pytest.approx(now["market_kgco2e"])
+
+
+# -- the quarters of an inventory --------------------------------------------------------------
+
+
+def test_inventory_quarters_with_status_and_restatements(demo):
+    today = dt.date(2026, 11, 28)
+    quarters = closing.inventory_quarters(demo, today)
+    labels = [q.label for q in quarters]
+    assert labels[0] == "2026-Q4" and labels[-1] == "2025-Q1" and len(labels) == 8
+    assert all(q.status == "Open" and q.closing is None for q in quarters)
+    c = close_q3(demo)
+    q3 = next(q for q in closing.inventory_quarters(demo, today) if q.label == "2026-Q3")
+    assert q3.status == f"Closed on {c.closed_at[:10]} by {c.closed_by}"
+    assert q3.reported == pytest.approx(c.totals) and q3.restatements == 0
+    usage_id, kwh = q3_usage(demo)
+    closing.GuardedCommand(
+        UpdateRecord("usage", usage_id, {"energy_kwh": kwh * 2}), lambda _c: "meter re-read"
+    ).apply(demo)
+    q3 = next(q for q in closing.inventory_quarters(demo, today) if q.label == "2026-Q3")
+    recorded = closing.restatements_of(demo, c.id)
+    assert q3.restatements == len(recorded) >= 2  # energy and emissions at least
+    assert q3.reported["energy_kwh"] == pytest.approx(
+        next(r.new_value for r in recorded if r.figure == "energy_kwh")
+    )
+    closing.reopen_period(demo, Q3, "supplier data corrected")
+    q3 = next(q for q in closing.inventory_quarters(demo, today) if q.label == "2026-Q3")
+    assert q3.closing is None and q3.status.startswith("Open (reopened on ")
+    assert q3.history[0].reopen_reason == "supplier data corrected"
+
+
+def test_an_empty_inventory_lists_the_last_complete_and_current_quarter(tmp_path):
+    with Inventory.create(tmp_path / "e.aicl") as inv:
+        quarters = closing.inventory_quarters(inv, dt.date(2026, 2, 10))
+    assert [q.label for q in quarters] == ["2026-Q1", "2025-Q4"]

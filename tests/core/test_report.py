@@ -16,9 +16,11 @@ from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
 from core.report import (
+    ReportCancelled,
     ReportOptions,
     build_report,
     matching_entries,
+    renewable_share,
     trend_quarters,
     year_before,
 )
@@ -107,9 +109,9 @@ def test_comparisons_use_the_previous_quarter_and_last_year(demo_path, q3):
     assert [c.header for c in table.columns][1:] == [
         "2026-Q3",
         "2026-Q2",
-        "Change",
+        "Change vs 2026-Q2",
         "2025-Q3",
-        "Change",
+        "Change vs 2025-Q3",
     ]
     market = table.rows[0]
     assert market[2] == pytest.approx(q2["market_kgco2e"])
@@ -138,7 +140,7 @@ def test_every_factor_has_source_year_and_licence(q3):
     assert {r["Factor"] for r in grid} >= {"Grid factor DE 2023", "Grid factor FR 2023"}
     for r in grid:
         assert r["Source"] and r["Year"].isdigit() and r["Licence"], r
-    assert any(r["Factor"] == "host overhead ratio" for r in rows)
+    assert any(r["Factor"] == "Host overhead" for r in rows)
 
 
 def test_top_emitters_and_data_quality(q3):
@@ -269,3 +271,80 @@ def test_cli_close_and_reopen(demo, capsys):
     with Inventory.open(path) as inv:
         log = inv.change_log(5)
     assert any(r["description"] == "Reopen 2026-Q3: supplier data corrected" for r in log)
+
+
+# -- renewable share ------------------------------------------------------------------------
+
+
+def test_renewable_share_is_the_engines_covered_energy(q3, tmp_path):
+    report, est = q3
+    share = est.totals["renewable_kwh"] / est.totals["energy_kwh"]
+    assert 0 < share < 1  # the demo has renewable instruments on some sites only
+    assert renewable_share(report.totals) == pytest.approx(share)
+    savings = next(b for b in report.section("summary").blocks if "Savings" in b.label)
+    assert f"renewable electricity {format_percent(share)} of energy" in savings.detail
+    assert f"({format_number(est.totals['renewable_kwh'])} kWh)" in savings.detail
+    sites = _table(report, "by_site")
+    i = [c.header for c in sites.columns].index("Renewable share")
+    assert sites.total[i] == pytest.approx(share)
+    # each site's share is its own covered energy over its energy
+    renewable = sum(
+        r[i] * r[[c.header for c in sites.columns].index("Energy")]
+        for r in sites.rows
+        if r[i] is not None
+    )
+    assert renewable == pytest.approx(est.totals["renewable_kwh"])
+    path = tmp_path / "r.xlsx"
+    write_xlsx(report, path)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Report").to_python()
+    values = {row[0]: row[1] for row in rows if row and row[0]}
+    assert values[
+        "Renewable electricity: energy covered by renewable instruments (kWh)"
+    ] == pytest.approx(est.totals["renewable_kwh"])
+    assert values["Renewable share of energy (renewable kWh / energy kWh)"] == pytest.approx(share)
+
+
+# -- cancelling -----------------------------------------------------------------------------
+
+
+class CountingEngine(Engine):
+    """An engine that counts its estimates."""
+
+    calls = 0
+
+    def estimate(self, *args, **kwargs):
+        CountingEngine.calls += 1
+        return super().estimate(*args, **kwargs)
+
+
+def test_cancel_stops_building_before_the_next_estimate(demo_path):
+    with Inventory.open(demo_path) as inv:
+        engine = CountingEngine(inv)
+        CountingEngine.calls = 0
+        build_report(inv, ReportOptions(Q3, samples=50), engine)
+        full = CountingEngine.calls
+        assert full > 10  # the period, comparisons, six trend quarters, the breakdowns
+        for stop_after in (0, 1, 3):
+            CountingEngine.calls = 0
+            seen = []
+
+            def progress(fraction, text, seen=seen):
+                seen.append(text)
+
+            def cancelled(stop_after=stop_after):
+                return CountingEngine.calls >= stop_after  # the user pressed Cancel
+
+            with pytest.raises(ReportCancelled, match="nothing was written"):
+                build_report(
+                    inv, ReportOptions(Q3, samples=50), engine, progress, cancelled=cancelled
+                )
+            # no estimate starts once cancelled: it returns after the one running
+            assert CountingEngine.calls == stop_after, seen
+            assert "Done" not in seen
+
+
+def test_closing_build_can_be_cancelled_too(demo_path):
+    from core.report import build_for_closing
+
+    with Inventory.open(demo_path) as inv, pytest.raises(ReportCancelled):
+        build_for_closing(inv, ReportOptions(Q3), cancelled=lambda: True)

@@ -18,7 +18,7 @@ from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
 from core.report import ReportOptions, build_report
-from core.report_model import format_number
+from core.report_model import Report, format_number
 from ui import report_render
 from ui.closing_guard import GuardedEditor
 from ui.report_dialog import ReportDialog
@@ -229,3 +229,102 @@ def test_restatement_dialog_needs_a_reason(qtbot):
     assert not save.isEnabled()
     dialog.reason.setText("late invoice")
     assert save.isEnabled()
+
+
+def test_cancel_stops_building_and_leaves_no_file(demo, tmp_path, qtbot):
+    """Cancel right after Save PDF: the content stops being built (the engine's next
+    estimate does not start), nothing is laid out or drawn, and no file is left."""
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    texts = []
+    dialog.relay.progressed.connect(lambda _f, text: texts.append(text))
+    pdf = tmp_path / "cancelled.pdf"
+    dialog.save_pdf(str(pdf))
+    assert dialog._busy and not dialog.cancel_button.isHidden()
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=20000)
+    assert dialog.status.text() == "Cancelled; nothing was written."
+    assert not any(t.startswith(("Laying out", "Drawing", "Done")) for t in texts), texts
+    assert not pdf.exists() and not any(p.name.endswith(".part") for p in tmp_path.iterdir())
+    xlsx = tmp_path / "cancelled.xlsx"
+    dialog.save_xlsx(str(xlsx))
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=20000)
+    assert not xlsx.exists() and "Cancelled" in dialog.status.text()
+    assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())
+
+
+def _page_texts(path) -> list[str]:
+    return pdf_text(path).split("\f")
+
+
+@needs_poppler
+def test_a_table_starts_on_the_current_page_and_continues(tmp_path, qapp):
+    """A table whose title, header and first three rows fit starts below the text before
+    it (not on a new page) and continues on the next page with its header repeated; with
+    less room it starts on the next page."""
+    from PySide6.QtGui import QPdfWriter
+
+    from core.report_model import Column, Paragraph, Section, Table
+
+    rows = [[f"Row {i:03d}", float(i)] for i in range(60)]
+    table = Table("t", "Long table", [Column("Name"), Column("Value", "kg", "number")], rows)
+    writer = QPdfWriter(str(tmp_path / "m.pdf"))
+    writer.setPageLayout(report_render.page_layout("a4"))
+    m = report_render.ReportLayout(Report({}, {}, []), writer)
+    step = m.metrics["body"].height() + m.pt(7)  # one line of body text and its gap
+    usable = m.bottom - m.pt(4) - (m.top + m.pt(6)) - m.text_height("S", "h1", m.width) - m.pt(10)
+    del writer
+
+    def layout_with_room(room_pt: float) -> list[str]:
+        k = int((usable - m.pt(room_pt)) // step)
+        filler = [Paragraph(f"Filler line {i:02d}") for i in range(k)]
+        report = Report({"title": "T", "period": "P"}, {}, [Section("summary", "S", [])])
+        report.sections[0].blocks = [*filler, table]
+        path = tmp_path / f"room{room_pt}.pdf"
+        report_render.write_pdf(report, path)
+        return _page_texts(path)
+
+    pages = layout_with_room(200)  # room for the header and some rows, not for all
+    assert "Long table" in pages[1] and "Filler line" in pages[1]
+    assert "Row 000" in pages[1] and "Row 002" in pages[1] and "Row 059" not in pages[1]
+    assert "Long table (continued)" in pages[2]
+    assert re.search(r"Name\s+Value \(kg\)", pages[2])  # the header is repeated
+    found = re.findall(r"Row (\d{3})", "\f".join(pages))
+    assert found == [f"{i:03d}" for i in range(60)]  # every row once, none split or lost
+    pages = layout_with_room(50)  # less than the title, the header and three rows
+    assert "Long table" not in pages[1] and "Filler line" in pages[1]
+    assert "Long table" in pages[2] and "Filler line" not in pages[2]
+
+
+@needs_poppler
+def test_demo_methodology_follows_data_quality_without_an_empty_page(demo, tmp_path, qapp):
+    report = build_report(demo, ReportOptions(Q3, samples=100))
+    path = tmp_path / "demo.pdf"
+    report_render.write_pdf(report, path)
+    pages = _page_texts(path)
+    quality = next(i for i, t in enumerate(pages) if "Entries with the largest uncertainty" in t)
+    assert "Methodology and emission factors" in pages[quality]
+
+
+def test_column_widths_fit_header_words_and_numbers(qapp, tmp_path):
+    from PySide6.QtGui import QPdfWriter
+
+    from core.report_model import Column, Table
+
+    columns = [Column("Site", width=4.0)] + [
+        Column(h, "kgCO2e", "number", 0.4) for h in ("Renewable", "Location", "Market")
+    ]
+    table = Table("t", "T", columns, [["A site", 12_345_678.0, 1.0, 2.0]])
+    writer = QPdfWriter(str(tmp_path / "w.pdf"))
+    writer.setPageLayout(report_render.page_layout("a4"))
+    layout = report_render.ReportLayout(Report({}, {}, []), writer)
+    pad = layout.pt(3)
+    rows = [(table.formatted(r), "table", False) for r in table.rows]
+    widths = layout._column_widths(table, rows, pad)
+    bold = layout.metrics["table_bold"]
+    assert sum(widths) == pytest.approx(layout.width)
+    for col, w, cell in zip(columns[1:], widths[1:], rows[0][0][1:], strict=True):
+        assert w - 2 * pad >= bold.horizontalAdvance(col.header)
+        assert w - 2 * pad >= bold.horizontalAdvance(cell)
+    del writer
