@@ -386,3 +386,49 @@ class UndoImport(Command):
             ).fetchone()[0]
             self.description = f"Undo: Import {name}"
         return ImportBatch(snapshot=self.snapshot, description=_inverse_text(self.description))
+
+
+@dataclass
+class SaveScenario(Command):
+    """Save a what-if scenario (``core.scenarios.Scenario``) by name: a new one, or new
+    changes for the one of that name. Undone by deleting it or putting the old back."""
+
+    scenario: Any
+    description: str = ""
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset({"scenarios"})
+
+    def apply(self, inv: Inventory) -> Command:
+        from core import scenarios
+
+        name = self.scenario.name.strip()
+        old = next((s for s in scenarios.list_scenarios(inv) if s.name == name), None)
+        description = self.description or f"Save scenario '{name}'"
+        scenarios.save_scenario(inv, self.scenario, description)
+        self.description = description
+        if old is None:
+            return DeleteScenario(name, _inverse_text(description))
+        return SaveScenario(old, _inverse_text(description))
+
+
+@dataclass
+class DeleteScenario(Command):
+    """Delete the what-if scenario called ``name``; undone by saving it again."""
+
+    name: str
+    description: str = ""
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset({"scenarios"})
+
+    def apply(self, inv: Inventory) -> Command:
+        from core import scenarios
+
+        old = scenarios.load_scenario(inv, self.name)
+        description = self.description or f"Delete scenario '{self.name}'"
+        scenarios.delete_scenario(inv, self.name, description)
+        self.description = description
+        return SaveScenario(old, _inverse_text(description))

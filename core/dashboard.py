@@ -7,7 +7,7 @@ sum of engine rows; filters become the ``entries`` set the engine restricts itse
 
 :class:`DashboardSession` keeps one engine (and the engines of what-if scenarios) for an
 inventory file so that a worker thread can answer request after request without
-re-reading the inventory; :meth:`DashboardSession.invalidate` after edits.
+re-reading the inventory; logged edits are applied incrementally (``Engine.catch_up``).
 
 Units: emissions kgCO2e, energy kWh (facility), water litres, grid factors gCO2e/kWh,
 shares 0-1. Periods are ``core.periods`` labels (``2026-Q3``, ``2026``, ranges).
@@ -15,9 +15,13 @@ shares 0-1. Periods are ``core.periods`` labels (``2026-Q3``, ``2026``, ranges).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import gc
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +78,8 @@ class DashboardRequest:
     granularity: str = "quarter"
     top_by: str = "deployment"
     top_n: int = 15
-    samples: int = 500
+    #: Monte Carlo samples and seed of the ranges: as the report and the command line
+    samples: int = 1000
     seed: int = 0
     scenario: Scenario | None = None
 
@@ -107,7 +112,8 @@ class Figure:
 @dataclass
 class Trend:
     """Per time bucket (quarter or month): location kgCO2e per phase, the total's
-    P5-P95, market and savings, and the sourcing instruments in force."""
+    P5-P95 (NaN until the ranges are computed, and per month), market and savings, and
+    the sourcing instruments in force."""
 
     labels: list[str]
     periods: list[Period]
@@ -151,6 +157,10 @@ class DashboardData:
     equivalences: list[dict[str, Any]]
     notes: list[str]
     entries: frozenset[tuple[int, int]] | None
+    #: the uncertainty ranges are in (``compute_ranges``); until then they are NaN/None
+    ranges_ready: bool = False
+    #: what the ranges leave out, for the reader (empty when nothing)
+    range_note: str = ""
 
 
 @dataclass
@@ -162,6 +172,8 @@ class Dashboard:
     scenario_name: str = ""
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    #: the session's engine version the figures come from (stale when it moved on)
+    version: int = 0
 
 
 # -- formatting (shared by the UI and the report) --------------------------------------
@@ -425,30 +437,32 @@ def requests_in(engine: Engine, period: Period, entries: frozenset | None) -> di
     return {int(i): float(s) for i, s in zip(ids.tolist(), sums.tolist(), strict=True) if s > 0}
 
 
-def _renewable_share(rows: list[EstimateRow]) -> float:
-    """Share of facility energy covered by zero- or low-carbon instruments, from each
-    operational entry's savings: covered kWh = savings / (location / energy). Exact for
-    zero-carbon instruments and one grid factor per entry and period."""
-    energy = covered = 0.0
-    for r in rows:
-        if r.kind == "embodied" or r.energy_kwh <= 0:
-            continue
-        energy += r.energy_kwh
-        if r.location_kgco2e > 0 and r.savings_kgco2e > 0:
-            covered += min(r.energy_kwh, r.savings_kgco2e * r.energy_kwh / r.location_kgco2e)
-    return covered / energy if energy > 0 else 0.0
+def _renewable_share(totals: dict[str, float]) -> float:
+    """Share of facility energy covered by renewable instruments (the engine's
+    ``renewable_kwh`` over its ``energy_kwh``; embodied emissions carry no energy)."""
+    energy = totals["energy_kwh"]
+    return totals.get("renewable_kwh", 0.0) / energy if energy > 0 else 0.0
 
 
 def _intensity(
-    engine: Engine, period: Period, entries: frozenset | None
+    est: Estimates, period: Period, rows: list[EstimateRow] | None = None
 ) -> tuple[float | None, float]:
-    """(location kgCO2e per 1,000 requests, requests) over deployments recording requests."""
-    req = requests_in(engine, period, entries)
+    """(location kgCO2e per 1,000 requests, requests) over deployments recording requests.
+
+    With ``rows`` (the period's by-entry estimate) the emissions are the sum of those
+    deployments' rows; without, one estimate restricted to them.
+    """
+    req = requests_in(est.engine, period, est.entries)
     total = sum(req.values())
     if total <= 0:
         return None, 0.0
-    est = engine.estimate(period, by="phase", samples=0, entries={(1, i) for i in req})
-    return est.totals["location_kgco2e"] / total * 1000.0, total
+    if rows is not None:
+        wanted = {f"deployments:{i}" for i in req}
+        kg = sum(r.location_kgco2e for r in rows if r.id in wanted)
+    else:
+        kg = est.engine.estimate(period, by="phase", samples=0, entries={(1, i) for i in req})
+        kg = kg.totals["location_kgco2e"]
+    return kg / total * 1000.0, total
 
 
 def _instruments(engine: Engine, period: Period, site_ids: set[int] | None) -> list[str]:
@@ -464,32 +478,72 @@ def _instruments(engine: Engine, period: Period, site_ids: set[int] | None) -> l
     return out
 
 
-def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
-    """All the dashboard's figures and series for ``request`` (baseline engine or a
-    scenario's derived engine alike)."""
+class Estimates:
+    """Engine estimates of one engine state and one filter, memoised.
+
+    The dashboard asks for the same small estimates again and again (the trend's
+    quarters when the period moves by one, the previous period, which is also a trend
+    bucket); they are kept. Estimates by entry are not: one row object per entry
+    (59,000 on the large inventory) kept alive would make every full garbage collection
+    of the process slower (~150 ms more), and a collection holds the UI thread too.
+    Nothing here is computed: every figure is the engine's.
+    """
+
+    ENTRY_KEPT = 0
+    SMALL_KEPT = 400
+
+    def __init__(self, engine: Engine, entries: frozenset[tuple[int, int]] | None):
+        self.engine = engine
+        self.entries = entries
+        self._wanted = None if entries is None else set(entries)
+        self._small: OrderedDict[tuple, Estimate] = OrderedDict()
+        self._large: OrderedDict[tuple, Estimate] = OrderedDict()
+
+    def get(self, period: Period, by: str, samples: int = 0, seed: int = 0) -> Estimate:
+        key = (period.start, period.end, by, samples, seed if samples else 0)
+        store, kept = (
+            (self._large, self.ENTRY_KEPT) if by == "entry" else (self._small, self.SMALL_KEPT)
+        )
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+        out = self.engine.estimate(period, by=by, samples=samples, seed=seed, entries=self._wanted)
+        store[key] = out
+        while len(store) > kept:
+            store.popitem(last=False)
+        return out
+
+
+Cancelled = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+def compute_central(
+    engine: Engine, request: DashboardRequest, est: Estimates | None = None
+) -> DashboardData:
+    """Every central figure and series for ``request``, without uncertainty ranges
+    (estimates with ``samples=0``: about a tenth of a second each on a large
+    inventory). :func:`compute_ranges` adds the ranges."""
     period = parse_period(request.period)
     previous = period.previous()
-    entries = entries_for(engine, request.filters)
-    ent = None if entries is None else set(entries)
-    samples, seed = request.samples, request.seed
+    if est is None:
+        est = Estimates(engine, entries_for(engine, request.filters))
+    entries = est.entries
 
-    current = engine.estimate(period, by="entry", samples=samples, seed=seed, entries=ent)
-    before = engine.estimate(previous, by="entry", samples=0, entries=ent)
+    current = est.get(period, "entry")
+    before = est.get(previous, "phase")
     t, p = current.totals, before.totals
-    intensity, n_requests = _intensity(engine, period, entries)
-    prev_intensity, _ = _intensity(engine, previous, entries)
+    intensity, n_requests = _intensity(est, period, current.rows)
+    prev_intensity, _ = _intensity(est, previous)
     figures = {
         "market": Figure(
             "market", "Market-based emissions", t["market_kgco2e"], "kg", p["market_kgco2e"]
         ),
         "location": Figure(
-            "location",
-            "Location-based emissions",
-            t["location_kgco2e"],
-            "kg",
-            p["location_kgco2e"],
-            t["low_kgco2e"],
-            t["high_kgco2e"],
+            "location", "Location-based emissions", t["location_kgco2e"], "kg", p["location_kgco2e"]
         ),
         "savings": Figure(
             "savings",
@@ -501,9 +555,9 @@ def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
         "renewable": Figure(
             "renewable",
             "Renewable share of energy",
-            _renewable_share(current.rows),
+            _renewable_share(t),
             "share",
-            _renewable_share(before.rows),
+            _renewable_share(p),
         ),
         "energy": Figure("energy", "Energy (facility)", t["energy_kwh"], "kWh", p["energy_kwh"]),
         "water": Figure("water", "Water (on-site cooling)", t["water_l"], "L", p["water_l"]),
@@ -520,27 +574,25 @@ def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
         "range": Figure(
             "range",
             "Uncertainty (P5–P95, location)",
-            t["high_kgco2e"] - t["low_kgco2e"],
+            float("nan"),
             "kg",
             None,
-            t["low_kgco2e"],
-            t["high_kgco2e"],
+            note="computing",
         ),
     }
 
-    # trend: one estimate per bucket, grouped by phase, with the total's range
+    # trend: one phase estimate per bucket (kept between requests)
     periods = buckets(period, request.granularity)
     site_filter = set(request.filters.site_ids) if request.filters.site_ids else None
     n = len(periods)
     phases = {k: np.zeros(n) for k in PHASES}
-    location, market, low, high = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    location, market = np.zeros(n), np.zeros(n)
     instruments = []
     for i, bucket in enumerate(periods):
-        e = engine.estimate(bucket, by="phase", samples=samples, seed=seed, entries=ent)
+        e = est.get(bucket, "phase")
         for r in e.rows:
             phases[r.id][i] = r.location_kgco2e
         location[i], market[i] = e.totals["location_kgco2e"], e.totals["market_kgco2e"]
-        low[i], high[i] = e.totals["low_kgco2e"], e.totals["high_kgco2e"]
         instruments.append(
             _instruments(engine, bucket, site_filter) if e.totals["savings_kgco2e"] > 0 else []
         )
@@ -556,19 +608,21 @@ def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
         location[cut],
         market[cut],
         location[cut] - market[cut],
-        low[cut],
-        high[cut],
+        np.full(n - first, np.nan),
+        np.full(n - first, np.nan),
         instruments[cut],
         (sel[0] - first, sel[-1] - first),
     )
 
     cache: dict[str, Estimate] = {"entry": current}
+    if request.top_by in ("model", "team"):
+        cache["model"] = est.get(period, "model")
+    cache["site"] = est.get(period, "site")
+    site_rows = cache["site"].rows
     all_top = top_emitters(engine, period, request.top_by, entries, cache)
     scopes = [
-        Bar(r.id, r.name, r.location_kgco2e, r.market_kgco2e)
-        for r in engine.estimate(period, by="scope", samples=0, entries=ent).rows
+        Bar(r.id, r.name, r.location_kgco2e, r.market_kgco2e) for r in est.get(period, "scope").rows
     ]
-    site_rows = engine.estimate(period, by="site", samples=0, entries=ent).rows
     sites = []
     for r in site_rows:
         ref = _entry_ref(r.id)
@@ -609,103 +663,289 @@ def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
     )
 
 
+def compute_period_range(
+    est: Estimates, request: DashboardRequest, data: DashboardData
+) -> DashboardData:
+    """``data`` with the P5-P95 of the period's total (one Monte Carlo run, grouped by
+    phase: the total's range does not depend on the grouping; ``request.samples`` and
+    ``seed`` as the report and the command line use)."""
+    whole = est.get(data.period, "phase", request.samples, request.seed).totals
+    figures = dict(data.figures)
+    low, high = whole["low_kgco2e"], whole["high_kgco2e"]
+    figures["location"] = dataclasses.replace(figures["location"], low=low, high=high)
+    figures["range"] = dataclasses.replace(
+        figures["range"], value=high - low, low=low, high=high, note=""
+    )
+    t = data.trend
+    lo, hi = t.selected
+    if lo == hi and (t.periods[lo].start, t.periods[lo].end) == (
+        data.period.start,
+        data.period.end,
+    ):  # the selected quarter shows the period's range: card and chart agree
+        t_low, t_high = t.low.copy(), t.high.copy()
+        t_low[lo], t_high[lo] = low, high
+        t = dataclasses.replace(t, low=t_low, high=t_high)
+    return dataclasses.replace(data, figures=figures, trend=t)
+
+
+def compute_trend_ranges(
+    est: Estimates, request: DashboardRequest, data: DashboardData
+) -> DashboardData:
+    """``data`` with the P5-P95 of every trend quarter: one Monte Carlo run over the
+    trend's quarters grouped by quarter, whatever their number. The engine has no
+    grouping by month: a monthly trend keeps NaN ranges and says so (``range_note``)."""
+    t = data.trend
+    t_low, t_high = t.low.copy(), t.high.copy()
+    note = ""
+    if request.granularity == "quarter" and t.periods:
+        span = Period(t.periods[0].start, t.periods[-1].end, "trend")
+        rows = est.get(span, "quarter", request.samples, request.seed).rows
+        by_quarter = {r.name: r for r in rows}
+        for i, label in enumerate(t.labels):
+            if np.isfinite(t_low[i]):
+                continue  # the selected quarter: the period's own range
+            r = by_quarter.get(label)
+            t_low[i], t_high[i] = (r.low_kgco2e, r.high_kgco2e) if r else (0.0, 0.0)
+    else:
+        note = "P5–P95 ranges per quarter only: by month, the key figure gives the period's."
+    trend = dataclasses.replace(t, low=t_low, high=t_high)
+    return dataclasses.replace(data, trend=trend, ranges_ready=True, range_note=note)
+
+
+def compute_ranges(
+    est: Estimates,
+    request: DashboardRequest,
+    data: DashboardData,
+    cancelled: Cancelled = _never,
+) -> DashboardData | None:
+    """``data`` with every uncertainty range: two Monte Carlo runs at most, whatever the
+    number of buckets (:func:`compute_period_range`, :func:`compute_trend_ranges`).
+    None when ``cancelled()`` turned true between them."""
+    out = compute_period_range(est, request, data)
+    if cancelled():
+        return None
+    return compute_trend_ranges(est, request, out)
+
+
+def compute(engine: Engine, request: DashboardRequest) -> DashboardData:
+    """All the dashboard's figures and series for ``request``, ranges included (baseline
+    engine or a scenario's derived engine alike)."""
+    est = Estimates(engine, entries_for(engine, request.filters))
+    data = compute_central(engine, request, est)
+    if request.samples <= 0:
+        return data
+    out = compute_ranges(est, request, data)
+    assert out is not None
+    return out
+
+
 # -- a session for worker threads -----------------------------------------------------
 
+_gc_lock = threading.Lock()
+_gc_quiet = 0
+_gc_was_enabled = True
 
-class _Snapshot(Inventory):
-    """A second connection to the inventory for reading on worker threads.
 
-    Reads take a deferred transaction (a WAL snapshot), never the write lock, so the
-    window can save edits while the engine reads. ``check_same_thread`` is off because
-    pool threads differ from call to call; the session's lock serialises all use.
+@contextlib.contextmanager
+def quiet_gc() -> Any:
+    """No cyclic garbage collection while the block runs (process-wide; blocks nest and
+    may run on several threads at once).
+
+    An estimate by entry makes one row object per entry (59,000 on the large
+    inventory); building them triggers full collections of the whole process, which
+    hold the interpreter lock, and so the UI thread, for 100-300 ms. The rows hold no
+    reference cycles: they are freed by reference counting when dropped, and
+    collection resumes as before when the last block ends.
     """
+    global _gc_quiet, _gc_was_enabled
+    with _gc_lock:
+        if _gc_quiet == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_quiet += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_quiet -= 1
+            if _gc_quiet == 0 and _gc_was_enabled:
+                gc.enable()
 
-    @classmethod
-    def connect(cls, path: Path) -> _Snapshot:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        return cls(path, conn)
 
-    def transaction(self):  # type: ignore[override]
-        import contextlib
+#: change-log tables no engine reads (the dashboard's own scenarios): skipped when
+#: catching up, so saving a scenario costs no re-read of the inventory
+_NOT_READ_BY_THE_ENGINE = frozenset({"scenarios"})
 
-        @contextlib.contextmanager
-        def read():
-            conn = self.conn
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
 
-        return read()
+def _connect_reader(path: Path) -> Inventory:
+    """A second, read-only connection to the inventory for the worker threads.
+
+    Reads take deferred transactions (``Inventory.snapshot``: a WAL snapshot), never the
+    write lock, so the window saves edits while the engine reads. ``check_same_thread``
+    is off because pool threads differ from call to call; the session's lock serialises
+    all use.
+    """
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA reverse_unordered_selects = OFF")  # as Inventory.open sets it
+    conn.execute("PRAGMA query_only = ON")  # the dashboard never writes
+    return Inventory(path, conn)
 
 
 class DashboardSession:
     """Engines for one inventory file, kept between requests (thread-safe).
 
-    ``compute`` may run on any thread, one at a time; ``invalidate`` may be called from
-    any thread and makes the next ``compute`` re-read the inventory.
+    The methods may run on any thread, one at a time (a lock serialises them). Each
+    :meth:`central` first brings the engine up to date: edits recorded in the change log
+    since it read the inventory are applied incrementally (``Engine.catch_up``); after
+    :meth:`invalidate` (the file changed outside the app) it re-reads everything.
     """
 
     def __init__(self, path: str | Path, today: dt.date | None = None):
         self.path = Path(path)
         self.today = today
         self._lock = threading.Lock()
-        self._inv: _Snapshot | None = None
+        self._inv: Inventory | None = None
         self._engine: Engine | None = None
+        self._reload = False
+        #: bumped whenever the engine's figures may have changed
+        self.version = 0
+        self._estimates: OrderedDict[Filters, Estimates] = OrderedDict()
         self._scenarios: dict[str, Engine] = {}
-        self._generation = 0
-        self._built = -1
+        self._scenario_estimates: OrderedDict[tuple[str, Filters], Estimates] = OrderedDict()
 
     def invalidate(self) -> None:
-        self._generation += 1
+        """Re-read the whole inventory before the next computation."""
+        self._reload = True
 
     @property
     def engine(self) -> Engine:
-        """The baseline engine, (re)built when stale."""
+        """The baseline engine, built on first use and brought up to date."""
         from core.estimate import Engine
 
-        generation = self._generation
         if self._inv is None:
-            self._inv = _Snapshot.connect(self.path)
+            self._inv = _connect_reader(self.path)
+        changed = True
         if self._engine is None:
             self._engine = Engine(self._inv, today=self.today)
-        elif self._built != generation:
+        elif self._reload:
             self._engine.refresh()
-        if self._built != generation:
+        else:
+            changed = self._catch_up(self._engine)
+        self._reload = False
+        if changed:
+            self.version += 1
+            self._estimates.clear()
             self._scenarios.clear()
-        self._built = generation
+            self._scenario_estimates.clear()
         return self._engine
+
+    @staticmethod
+    def _catch_up(engine: Engine) -> bool:
+        from core import activity
+
+        with engine.inv.snapshot() as conn:
+            changes, mark = activity.changes_since(conn, engine.activity.log_mark)
+        if changes and not set(changes) - _NOT_READ_BY_THE_ENGINE:
+            engine.activity.log_mark = mark  # nothing the engine reads changed
+            return False
+        return engine.catch_up()
+
+    def estimates(self, filters: Filters) -> Estimates:
+        """The memoised estimates of the (up-to-date) baseline for ``filters``."""
+        engine = self.engine
+        return self._kept(self._estimates, filters, engine, filters)
+
+    @staticmethod
+    def _kept(store: OrderedDict, key: Any, engine: Engine, filters: Filters) -> Estimates:
+        if key not in store:
+            store[key] = Estimates(engine, entries_for(engine, filters))
+            while len(store) > 4:
+                store.popitem(last=False)
+        store.move_to_end(key)
+        return store[key]
 
     def scenario_engine(self, scenario: Scenario) -> Engine:
         base = self.engine
         key = scenario.key()
         if key not in self._scenarios:
             self._scenarios = {key: base.derive(scenario.apply)}  # keep one: memory
+            self._scenario_estimates.clear()
         return self._scenarios[key]
 
-    def compute(self, request: DashboardRequest) -> Dashboard:
+    def run(self, fn: Callable[[Engine], Any]) -> Any:
+        """``fn(engine)`` with the up-to-date baseline engine, one caller at a time: other
+        views of the same inventory (an entry's details) share this engine."""
+        with self._lock:
+            return fn(self.engine)
+
+    # -- the stages the page runs one after the other -----------------------------------
+
+    def central(self, request: DashboardRequest) -> Dashboard:
+        """The baseline's central figures (no ranges, no scenario)."""
         import time
 
-        with self._lock:
+        with self._lock, quiet_gc():
             t0 = time.perf_counter()
-            engine = self.engine
+            est = self.estimates(request.filters)
             t1 = time.perf_counter()
-            baseline = compute(engine, request)
-            t2 = time.perf_counter()
-            out = Dashboard(baseline)
-            if request.scenario is not None and request.scenario.changes:
-                out.scenario = compute(self.scenario_engine(request.scenario), request)
-                out.scenario_name = request.scenario.name
+            data = compute_central(est.engine, request, est)
+            out = Dashboard(data, version=self.version)
+            out.timings = {"engine": t1 - t0, "central": time.perf_counter() - t1}
             out.seconds = time.perf_counter() - t0
-            out.timings = {"engine": t1 - t0, "baseline": t2 - t1}
             return out
+
+    def with_scenario(self, request: DashboardRequest, dashboard: Dashboard) -> Dashboard | None:
+        """``dashboard`` with the scenario's central figures beside it (same code path,
+        the scenario's derived engine); None if the inventory changed meanwhile."""
+        if request.scenario is None or not request.scenario.changes:
+            return dashboard
+        with self._lock, quiet_gc():
+            if dashboard.version != self.version:
+                return None
+            engine = self.scenario_engine(request.scenario)
+            key = (request.scenario.key(), request.filters)
+            est = self._kept(self._scenario_estimates, key, engine, request.filters)
+            scenario = compute_central(engine, request, est)
+            return dataclasses.replace(
+                dashboard, scenario=scenario, scenario_name=request.scenario.name
+            )
+
+    def with_ranges(
+        self,
+        request: DashboardRequest,
+        dashboard: Dashboard,
+        cancelled: Cancelled = _never,
+        part: str = "all",
+    ) -> Dashboard | None:
+        """``dashboard`` with the baseline's uncertainty ranges: ``part`` ``"period"``
+        (the key figure's), ``"trend"`` (every quarter's) or ``"all"``. None when
+        cancelled or when the inventory changed since ``dashboard`` was computed."""
+        with self._lock, quiet_gc():
+            if dashboard.version != self.version or cancelled():
+                return None
+            est = self._estimates.get(request.filters)
+            if est is None:
+                return None
+            data = dashboard.baseline
+            if part == "period":
+                data = compute_period_range(est, request, data)
+            elif part == "trend":
+                data = compute_trend_ranges(est, request, data)
+            else:
+                data = compute_ranges(est, request, data, cancelled)
+            if data is None:
+                return None
+            return dataclasses.replace(dashboard, baseline=data)
+
+    def compute(self, request: DashboardRequest) -> Dashboard:
+        """All stages at once (tests, scripts)."""
+        out = self.central(request)
+        out = self.with_scenario(request, out) or out
+        if request.samples > 0:
+            out = self.with_ranges(request, out) or out
+        return out
 
     def close(self) -> None:
         with self._lock:
@@ -714,3 +954,5 @@ class DashboardSession:
                 self._inv = None
             self._engine = None
             self._scenarios.clear()
+            self._estimates.clear()
+            self._scenario_estimates.clear()

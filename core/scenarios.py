@@ -26,7 +26,9 @@ Changes (ids are inventory record ids):
 * ``embodied_convention``  ``convention``: ``amortised`` or ``capital-goods``.
 
 Saved scenarios live in the inventory's ``scenarios`` table (name, description, changes
-as JSON); saving, renaming and deleting are logged in the change log.
+as JSON); saving, renaming and deleting are logged in the change log. Saving checks that
+every record a change names exists (:func:`reference_problems`); the undoable commands
+are ``core.commands.SaveScenario`` and ``DeleteScenario``.
 """
 
 from __future__ import annotations
@@ -376,11 +378,46 @@ def load_scenario(inv: Inventory, name: str) -> Scenario:
     raise RecordNotFoundError(f"There is no saved scenario called '{name}'.")
 
 
-def save_scenario(inv: Inventory, scenario: Scenario) -> int:
-    """Insert or replace (by name) ``scenario``; return its id. Logged in the change log.
+#: change parameters that name an inventory record, and the table they name
+REFERENCES = {
+    "deployment_id": "deployments",
+    "site_id": "sites",
+    "to_site_id": "sites",
+    "from_hardware_id": "hardware",
+    "to_hardware_id": "hardware",
+}
 
-    The changes are checked first (on an empty activity nothing can be looked up, so
-    only the kinds and shapes are checked here; ids are checked when computed).
+
+def reference_problems(inv: Inventory, scenario: Scenario) -> list[str]:
+    """One sentence per change parameter naming a record the inventory does not hold
+    (deleted since the scenario was made, or never there); empty when all exist."""
+    problems = []
+    for number, change in enumerate(scenario.changes, 1):
+        for key, table in REFERENCES.items():
+            value = change.get(key)
+            if value is None:
+                continue
+            singular = schema.table(table).singular
+            try:
+                rid = int(value)
+            except (TypeError, ValueError):
+                problems.append(f"Change {number}: '{key}' must be a {singular} id, not {value!r}.")
+                continue
+            found = inv.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (rid,)).fetchone()
+            if found is None:
+                problems.append(
+                    f"Change {number} ({describe(change)}): there is no {singular} with id "
+                    f"{rid} (deleted?). Remove the change or choose another {singular}."
+                )
+    return problems
+
+
+def save_scenario(inv: Inventory, scenario: Scenario, log_text: str = "") -> int:
+    """Insert or replace (by name) ``scenario``; return its id. Logged in the change log
+    (as ``log_text``, default "Save scenario 'name'").
+
+    Refused with :class:`ScenarioError` when a change has an unknown kind or names a
+    record the inventory does not hold (values are checked when computed).
     """
     name = scenario.name.strip()
     if not name:
@@ -390,6 +427,9 @@ def save_scenario(inv: Inventory, scenario: Scenario) -> int:
             raise ScenarioError(
                 f"Scenario '{name}', change {number}: unknown kind {change.get('kind')!r}."
             )
+    problems = reference_problems(inv, scenario)
+    if problems:
+        raise ScenarioError(f"Scenario '{name}' not saved: " + " ".join(problems))
     from core.inventory import now_iso
 
     text = json.dumps(scenario.changes, sort_keys=True)
@@ -412,12 +452,13 @@ def save_scenario(inv: Inventory, scenario: Scenario) -> int:
                 (scenario.description, text, now, rid),
             )
             entries = [("update", "scenarios", rid, "changes", old[1], text)]
-        inv.log(batch, entries, f"Save scenario '{name}'")
+        inv.log(batch, entries, log_text or f"Save scenario '{name}'")
     scenario.id, scenario.name = rid, name
     return rid
 
 
-def delete_scenario(inv: Inventory, name: str) -> None:
+def delete_scenario(inv: Inventory, name: str, log_text: str = "") -> None:
+    """Delete the scenario called ``name``; logged (as ``log_text``)."""
     with inv.transaction() as conn:
         row = conn.execute("SELECT id, changes FROM scenarios WHERE name = ?", (name,)).fetchone()
         if row is None:
@@ -426,5 +467,5 @@ def delete_scenario(inv: Inventory, name: str) -> None:
         inv.log(
             inv.next_log_batch(),
             [("delete", "scenarios", int(row[0]), None, {"name": name, "changes": row[1]}, None)],
-            f"Delete scenario '{name}'",
+            log_text or f"Delete scenario '{name}'",
         )

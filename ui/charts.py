@@ -80,6 +80,7 @@ class ChartPanel(QFrame):
         self.setObjectName("chartPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(f"<b>{html.escape(title)}</b>")
+        self.title.setWordWrap(True)  # wraps rather than widen the page in a narrow window
         self.subtitle = QLabel()
         self.subtitle.setEnabled(False)
         self.subtitle.setWordWrap(True)
@@ -110,8 +111,8 @@ class ChartPanel(QFrame):
         self.plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
 
         head = QHBoxLayout()
-        head.addWidget(self.title)
-        head.addWidget(self.subtitle, 1)
+        head.addWidget(self.title, 3)
+        head.addWidget(self.subtitle, 2)
         head.addWidget(self.reset_button)
         head.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -162,7 +163,9 @@ class ChartPanel(QFrame):
         parts = [
             f"<span style='color:{c}'>&#9632;</span>&nbsp;{_unbreakable(n)}" for n, c in entries
         ]
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        # entries never break inside, but the line may break between them: a narrow
+        # window wraps the legend instead of widening the page past the screen
+        self.legend.setText("&nbsp;&nbsp; ".join(parts))
         self.legend.setVisible(bool(entries))
 
     # -- interaction --------------------------------------------------------------------
@@ -284,21 +287,37 @@ def _brush(color: str, alpha: int = 255) -> QColor:
 
 class TrendChart(ChartPanel):
     """Location-based emissions per quarter or month, stacked by lifecycle phase, with
-    error bars for the P5-P95 range of the total; a scenario's total as a dashed line."""
+    error bars for the P5-P95 range of the total (where known: buckets whose range is NaN
+    have none); a scenario's total as a dashed line."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Emissions over time by lifecycle phase", parent)
         self.trend: Trend | None = None
         self.scenario: Trend | None = None
         self.scenario_name = ""
+        self.range_note = ""
         self.view.setMouseEnabled(x=True, y=False)
         self.divisor, self.unit = 1.0, "kgCO2e"
 
     def set_data(
-        self, trend: Trend, scenario: Trend | None = None, scenario_name: str = ""
+        self,
+        trend: Trend,
+        scenario: Trend | None = None,
+        scenario_name: str = "",
+        range_note: str = "",
     ) -> None:
+        """``range_note``: why some or all ranges are missing (shown under the title)."""
         self.trend, self.scenario, self.scenario_name = trend, scenario, scenario_name
+        self.range_note = range_note
+        self.subtitle.setText(range_note)
         self.redraw()
+
+    def _top(self) -> float:
+        t = self.trend
+        if t is None:
+            return 0.0
+        high = t.high[np.isfinite(t.high)]
+        return float(max(high.max(initial=0), t.location.max(initial=0)))
 
     def redraw(self) -> None:
         t = self.trend
@@ -307,8 +326,7 @@ class TrendChart(ChartPanel):
         self._clear()
         colors = palette.phase_colors(self.dark)
         series = palette.series_colors(self.dark)
-        peak = float(max(t.high.max(initial=0), t.location.max(initial=0)))
-        self.divisor, self.unit = mass_unit(peak)
+        self.divisor, self.unit = mass_unit(self._top())
         d = self.divisor
         x = np.arange(len(t.labels), dtype=float)
         sel_lo, sel_hi = t.selected
@@ -337,18 +355,19 @@ class TrendChart(ChartPanel):
             self.items[kind] = item
             legend.append((PHASE_LABELS[kind], colors[kind]))
             bottom += values
-        total = t.location / d
-        band = pg.ErrorBarItem(
-            x=x,
-            y=total,
-            top=(t.high - t.location) / d,
-            bottom=(t.location - t.low) / d,
-            beam=0.18,
-            pen=pg.mkPen(series["neutral"], width=1.5),
-        )
-        self.plot.addItem(band)
-        self.items["range"] = band
-        legend.append(("P5\u2011P95 range of the total", series["neutral"]))
+        known = np.isfinite(t.low) & np.isfinite(t.high)
+        if known.any():
+            band = pg.ErrorBarItem(
+                x=x[known],
+                y=t.location[known] / d,
+                top=(t.high - t.location)[known] / d,
+                bottom=(t.location - t.low)[known] / d,
+                beam=0.18,
+                pen=pg.mkPen(series["neutral"], width=1.5),
+            )
+            self.plot.addItem(band)
+            self.items["range"] = band
+            legend.append(("P5\u2011P95 range of the total", series["neutral"]))
         if self.scenario is not None:
             s = self.scenario
             line = pg.PlotDataItem(
@@ -374,7 +393,7 @@ class TrendChart(ChartPanel):
     def reset_view(self) -> None:
         if self.trend is None:
             return
-        top = max(float(self.trend.high.max(initial=0)), float(self.trend.location.max(initial=0)))
+        top = self._top()
         if self.scenario is not None:
             top = max(top, float(self.scenario.location.max(initial=0)))
         self.view.setRange(
@@ -393,7 +412,8 @@ class TrendChart(ChartPanel):
             if t.phases[kind][i]:
                 lines.append(f"{PHASE_LABELS[kind]}: {_mass(t.phases[kind][i])}")
         lines.append(f"<b>Total: {_mass(t.location[i])}</b>")
-        lines.append(f"P5–P95: {_mass(t.low[i])} – {_mass(t.high[i])}")
+        if np.isfinite(t.low[i]) and np.isfinite(t.high[i]):
+            lines.append(f"P5–P95: {_mass(t.low[i])} – {_mass(t.high[i])}")
         if self.scenario is not None:
             lines.append(
                 f"Scenario '{html.escape(self.scenario_name)}': {_mass(self.scenario.location[i])}"
@@ -419,8 +439,7 @@ class TrendChart(ChartPanel):
                 label,
                 *(round(float(t.phases[k][i]), 3) for k in PHASES),
                 round(float(t.location[i]), 3),
-                round(float(t.low[i]), 3),
-                round(float(t.high[i]), 3),
+                *("" if not np.isfinite(v) else round(float(v), 3) for v in (t.low[i], t.high[i])),
             ]
             if self.scenario is not None:
                 row.append(round(float(self.scenario.location[i]), 3))

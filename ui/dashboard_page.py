@@ -1,10 +1,14 @@
 """The dashboard: key figures, trends, top emitters and breakdowns, with what-if scenarios.
 
 Everything shown comes from ``core.dashboard`` (engine estimates). The engine runs on the
-thread pool (``ui.workers.run_task``) with its own connection; while it computes, a busy
-bar shows and the last figures stay visible. Requests made while a computation runs are
-merged: only the latest one is computed next. Edits mark the data stale and recompute at
-once if the page is visible, else when it is next shown.
+thread pool (``ui.workers.run_task``) with its own connection, in stages shown as each
+ends: the central figures first (no Monte Carlo: fast), then a scenario's figures if one
+is chosen, then the period's uncertainty range, then the trend's (one Monte Carlo run
+each). While it computes, a busy bar shows and the last figures stay visible. Requests
+made meanwhile are merged: the running stage is told to stop at its next check, the
+stages still to come are dropped, and only the latest request is computed next. Edits
+recompute at once if the page is visible (the session applies them to its engine
+incrementally), else when it is next shown.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -25,6 +34,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +46,22 @@ from core import scenarios as scen
 from core.inventory import Inventory
 from ui import palette
 from ui.charts import BarChart, LocationMarketChart, TrendChart
+from ui.plain_text import literal
 from ui.workers import Task, run_task
+
+#: longest time (s) a thread keeps the interpreter lock while another waits for it. The
+#: default 5 ms is paid again each time the UI thread returns from a Qt call during a
+#: paint (PySide releases the lock around them) while the engine computes: a chart's
+#: paint then took 250 ms instead of 25 ms on the large inventory
+SWITCH_INTERVAL = 0.001
+
+#: what the status line says while each stage runs
+STAGE_TEXT = {
+    "central": "Computing…",
+    "scenario": "Computing the scenario…",
+    "range": "Computing the uncertainty range…",
+    "band": "Computing the ranges over time…",
+}
 
 TIER_LABELS = {
     "measured": "Measured energy",
@@ -102,13 +129,16 @@ class FigureCard(QFrame):
         self.name.setText(f.label)
         if f.unit == "kg/1000" and not math.isfinite(f.value):
             self.value.setText("–")
+        elif f.key == "range" and f.low is None:
+            self.value.setText("computing…")
         elif f.key == "range":
-            low, high = (dash.format_quantity(v or 0, "kg") for v in (f.low, f.high))
-            self.value.setText(f"{low} – {high}")
+            self.value.setText(range_text(f.low or 0.0, f.high or 0.0))
         else:
             self.value.setText(dash.format_quantity(f.value, f.unit))
         parts = []
-        if f.key == "range":
+        if f.key == "range" and f.low is None:
+            parts.append("Monte Carlo over every input's range")
+        elif f.key == "range":
             centre = (f.low or 0) + (f.high or 0)
             parts.append(f"± {f.value / centre * 100:.0f} % around the centre" if centre else "")
         elif f.unit == "share" and f.previous is not None:
@@ -132,6 +162,12 @@ class FigureCard(QFrame):
         self.setToolTip("\n".join(tip))
 
 
+def range_text(low: float, high: float) -> str:
+    """``"2.81 – 3.36 tCO2e"``: both ends in the unit of the larger one (narrow cards)."""
+    div, unit = dash.mass_unit(max(abs(low), abs(high)))
+    return f"{dash.number(low / div)} – {dash.number(high / div)} {unit}"
+
+
 def _arrow(change: float) -> str:
     return "▲" if change > 0 else "▼" if change < 0 else "="
 
@@ -146,22 +182,149 @@ def _scenario_text(base: dash.Figure, s: dash.Figure) -> str:
     return f"<i>Scenario: {dash.format_quantity(s.value, base.unit)}{rel}</i>"
 
 
+class MultiChoice(QComboBox):
+    """A drop-down list of checkable values (several may be chosen; none = all).
+
+    The closed box shows the chosen labels, or ``everything`` when none is chosen. A click
+    on a value ticks or unticks it and keeps the list open; the first line clears them.
+    """
+
+    #: the set of chosen values changed
+    choice_changed = Signal()
+
+    def __init__(self, everything: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.everything = everything
+        self._model = QStandardItemModel(self)
+        self.setModel(self._model)
+        self._keep_open = False
+        self.view().pressed.connect(self._on_view_pressed)
+        self.set_options([])
+
+    def set_options(self, options: Sequence[tuple[Any, str]]) -> None:
+        """Offer ``(value, label)`` pairs; values still offered stay chosen."""
+        chosen = set(self.values())
+        self._model.clear()
+        first = QStandardItem(self.everything)
+        first.setData(None, Qt.ItemDataRole.UserRole)
+        self._model.appendRow(first)
+        for value, label in options:
+            item = QStandardItem(str(label))
+            item.setData(value, Qt.ItemDataRole.UserRole)
+            item.setCheckable(True)
+            item.setCheckState(
+                Qt.CheckState.Checked if value in chosen else Qt.CheckState.Unchecked
+            )
+            self._model.appendRow(item)
+        self._update_text()
+
+    def values(self) -> tuple:
+        """The chosen values, in the list's order."""
+        if not hasattr(self, "_model"):
+            return ()
+        return tuple(
+            self._model.item(row).data(Qt.ItemDataRole.UserRole)
+            for row in range(1, self._model.rowCount())
+            if self._model.item(row).checkState() == Qt.CheckState.Checked
+        )
+
+    def set_values(self, values: Sequence[Any]) -> None:
+        """Choose exactly ``values`` (those offered); emits ``choice_changed`` on change."""
+        before = self.values()
+        wanted = set(values)
+        for row in range(1, self._model.rowCount()):
+            item = self._model.item(row)
+            on = item.data(Qt.ItemDataRole.UserRole) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._update_text()
+        if self.values() != before:
+            self.choice_changed.emit()
+
+    def labels(self) -> list[str]:
+        return [
+            self._model.item(row).text()
+            for row in range(1, self._model.rowCount())
+            if self._model.item(row).checkState() == Qt.CheckState.Checked
+        ]
+
+    def text(self) -> str:
+        """What the closed box shows."""
+        labels = self.labels()
+        if not labels:
+            return self.everything
+        if len(labels) <= 2:
+            return ", ".join(labels)
+        return f"{labels[0]} and {len(labels) - 1} more"
+
+    def _update_text(self) -> None:
+        labels = self.labels()
+        self.setToolTip(
+            literal("Shown: " + ", ".join(labels) + " (click to change)")
+            if labels
+            else f"{self.everything}: click to show only some"
+        )
+        self.update()
+
+    def _on_view_pressed(self, index: QModelIndex) -> None:
+        self._keep_open = True
+        if index.row() == 0:
+            self.set_values(())
+            self._keep_open = False  # "All": done choosing
+            return
+        item = self._model.itemFromIndex(index)
+        on = item.checkState() != Qt.CheckState.Checked
+        item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._update_text()
+        self.choice_changed.emit()
+
+    def hidePopup(self) -> None:
+        if self._keep_open:  # the click that ticked a value: keep choosing
+            self._keep_open = False
+            return
+        super().hidePopup()
+
+    def paintEvent(self, _event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        option.currentText = self.text()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
 class DashboardPage(QWidget):
     """The first page a sustainability lead opens."""
 
     #: (table, record id) to show in its inventory page
     entry_activated = Signal(str, int)
-    #: a computation finished and its figures are shown
+    #: the central figures of a request are shown (ranges may still be computing)
+    figures_shown = Signal()
+    #: every stage of a request finished and its figures are shown
     updated = Signal()
 
-    def __init__(self, inventory: Inventory, parent: QWidget | None = None):
+    def __init__(
+        self,
+        inventory: Inventory,
+        parent: QWidget | None = None,
+        session: dash.DashboardSession | None = None,
+        editor: Any = None,
+    ):
+        """``session``: the engine session to share with other views of the inventory;
+        ``editor``: the window's ``ui.undo.InventoryEditor`` (scenario edits are undoable
+        through it; without one they are saved directly)."""
         super().__init__(parent)
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)  # process-wide; see SWITCH_INTERVAL
         self.inventory = inventory
-        self.session = dash.DashboardSession(inventory.path)
+        self.editor = editor
+        self.session = session or dash.DashboardSession(inventory.path)
         self.data: dash.Dashboard | None = None
         self._task: Task | None = None
+        self._stage = ""
+        self._cancel = threading.Event()
         self._pending = False
         self._stale = True
+        self._closed = False
         self._request: dash.DashboardRequest | None = None
         self._build()
         self._fill_filters()
@@ -186,18 +349,15 @@ class DashboardPage(QWidget):
             edit.dateChanged.connect(self._on_range_date_changed)
         self.start_date.setDate(QDate(today.year, 1, 1))
         self.end_date.setDate(QDate(today.year, today.month, today.day))
-        self.team, self.model, self.site, self.tag = (QComboBox() for _ in range(4))
-        for combo, tip in (
-            (self.team, "Team or owner of the model"),
-            (self.model, "Model"),
-            (self.site, "Site or cloud region"),
-            (self.tag, "Model tag"),
-        ):
-            combo.setToolTip(f"Show only entries of this {tip.lower()}")
+        self.team, self.model, self.site, self.tag = (
+            MultiChoice(text) for text in ("All teams", "All models", "All sites", "All tags")
+        )
+        for combo in (self.team, self.model, self.site, self.tag):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(10)
+            combo.choice_changed.connect(self._on_filter_choice_changed)
         self.granularity = QComboBox()
         self.granularity.addItem("by quarter", "quarter")
         self.granularity.addItem("by month", "month")
@@ -326,10 +486,6 @@ class DashboardPage(QWidget):
 
         for combo in (
             self.period,
-            self.team,
-            self.model,
-            self.site,
-            self.tag,
             self.granularity,
             self.top_by,
             self.scenario,
@@ -338,20 +494,14 @@ class DashboardPage(QWidget):
 
     def _fill_filters(self) -> None:
         options = dash.filter_options(self.inventory)
-        for combo, key, everything in (
-            (self.team, "owners", "All teams"),
-            (self.model, "models", "All models"),
-            (self.site, "sites", "All sites"),
-            (self.tag, "tags", "All tags"),
+        for combo, key in (
+            (self.team, "owners"),
+            (self.model, "models"),
+            (self.site, "sites"),
+            (self.tag, "tags"),
         ):
-            current = combo.currentData()
             combo.blockSignals(True)
-            combo.clear()
-            combo.addItem(everything, None)
-            for value, label in options[key]:
-                combo.addItem(label, value)
-            index = combo.findData(current) if current is not None else 0
-            combo.setCurrentIndex(max(0, index))
+            combo.set_options(options[key])
             combo.blockSignals(False)
 
     def _fill_scenarios(self, select: str | None = None) -> None:
@@ -375,11 +525,9 @@ class DashboardPage(QWidget):
             if b < a:
                 a, b = b, a
             period = f"{a.toString('yyyy-MM-dd')}..{b.toString('yyyy-MM-dd')}"
-
-        def one(combo: QComboBox) -> tuple:
-            return () if combo.currentData() is None else (combo.currentData(),)
-
-        filters = dash.Filters(one(self.team), one(self.model), one(self.site), one(self.tag))
+        filters = dash.Filters(
+            self.team.values(), self.model.values(), self.site.values(), self.tag.values()
+        )
         return dash.DashboardRequest(
             period=period,
             filters=filters,
@@ -393,23 +541,44 @@ class DashboardPage(QWidget):
         return self._task is not None
 
     def recompute(self) -> None:
-        """Compute for the current controls now (or right after the running one)."""
+        """Compute for the current controls now, or as soon as the running stage ends
+        (it is asked to stop early; the stages it would have led to are dropped)."""
         self._stale = False
         if self._task is not None:
             self._pending = True
+            self._cancel.set()
             return
-        request = self.request()
-        self._request = request
-        self.busy.setVisible(True)
-        self.status.setText("Computing…")
+        self._start("central", self.request())
+
+    def _start(
+        self, stage: str, request: dash.DashboardRequest, shown: dash.Dashboard | None = None
+    ) -> None:
+        self._stage, self._request = stage, request
+        self._cancel = cancel = threading.Event()
         session = self.session
-        self._task = run_task(
-            lambda: session.compute(request), self._on_task_finished, self._on_task_failed
-        )
+        if stage == "central":
+            work = lambda: session.central(request)  # noqa: E731
+        elif stage == "scenario":
+            work = lambda: session.with_scenario(request, shown)  # noqa: E731
+        else:
+            part = "period" if stage == "range" else "trend"
+            work = lambda: session.with_ranges(request, shown, cancel.is_set, part)  # noqa: E731
+        self.busy.setVisible(True)
+        self.status.setText(STAGE_TEXT[stage])
+        self._task = run_task(work, self._on_task_finished, self._on_task_failed)
+
+    def _next_stage(self, request: dash.DashboardRequest) -> str | None:
+        order = ["central"]
+        if request.scenario is not None and request.scenario.changes:
+            order.append("scenario")
+        if request.samples > 0:
+            order += ["range", "band"]
+        at = order.index(self._stage)
+        return order[at + 1] if at + 1 < len(order) else None
 
     def inventory_edited(self, tables: frozenset[str] = frozenset()) -> None:
-        """The inventory changed: recompute now if shown, else when next shown."""
-        self.session.invalidate()
+        """The inventory changed: recompute now if shown, else when next shown (the
+        session applies the logged edits to its engine)."""
         if tables & {"models", "sites", "training_runs", "deployments"} or not tables:
             self._fill_filters()
         if "scenarios" in tables:
@@ -426,6 +595,8 @@ class DashboardPage(QWidget):
 
     def shutdown(self) -> None:
         """Release the session's connection (on a pool thread: it may still be computing)."""
+        self._pending, self._closed = False, True
+        self._cancel.set()
         session = self.session
         run_task(session.close, lambda _r: None, lambda _m: None)
 
@@ -437,26 +608,46 @@ class DashboardPage(QWidget):
         self.end_date.setVisible(custom)
         self.recompute()
 
+    def _on_filter_choice_changed(self) -> None:
+        self.recompute()
+
     def _on_range_date_changed(self, _date: QDate) -> None:
         if self.period.currentData() == "custom":
             self.recompute()
 
-    def _on_task_finished(self, result: dash.Dashboard) -> None:
+    def _on_task_finished(self, result: dash.Dashboard | None) -> None:
         self._task = None
-        if self._pending:
+        if self._closed:
+            return
+        request = self._request
+        if self._pending or request is None:
             self._pending = False
-            self.recompute()
+            self._start("central", self.request())
+            return
+        if result is None:  # an edit arrived between stages: start again from it
+            self._start("central", request)
+            return
+        if self._stage in ("range", "band") and self.data is not None:
+            self.show_ranges(result)  # only the range card and the trend change
+        else:
+            self.show_data(result)
+        if self._stage == "central":
+            self.figures_shown.emit()
+        following = self._next_stage(request)
+        if following is not None:
+            self._start(following, request, result)
             return
         self.busy.setVisible(False)
         self.status.setText(f"Updated {dt.datetime.now():%H:%M:%S}")
-        self.show_data(result)
         self.updated.emit()
 
     def _on_task_failed(self, message: str) -> None:
         self._task = None
+        if self._closed:
+            return
         if self._pending:
             self._pending = False
-            self.recompute()
+            self._start("central", self.request())
             return
         self.busy.setVisible(False)
         self.status.setText("Could not compute the figures.")
@@ -469,12 +660,23 @@ class DashboardPage(QWidget):
     def _on_scenario_button_clicked(self) -> None:
         from ui.scenario_dialog import ScenarioDialog
 
-        dialog = ScenarioDialog(self.inventory, self)
+        dialog = ScenarioDialog(self.inventory, self, editor=self.editor)
         dialog.exec()
         self._fill_scenarios(dialog.chosen)
         self.recompute()
 
     # -- showing ------------------------------------------------------------------------
+
+    def show_ranges(self, data: dash.Dashboard) -> None:
+        """Show ``data``, which differs from what is shown only by its ranges."""
+        self.data = data
+        b, s = data.baseline, data.scenario
+        for key in ("location", "range"):
+            self.cards[key].show_figure(
+                b.figures[key], b.previous.label, s.figures[key] if s else None
+            )
+        note = b.range_note if b.ranges_ready else "P5–P95 ranges: computing…"
+        self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
 
     def show_data(self, data: dash.Dashboard) -> None:
         self.data = data
@@ -482,13 +684,15 @@ class DashboardPage(QWidget):
         prev = b.previous.label
         for key, card in self.cards.items():
             card.show_figure(b.figures[key], prev, s.figures[key] if s else None)
-        self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
+        note = b.range_note if b.ranges_ready else "P5–P95 ranges: computing…"
+        self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
         self.market_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
         what = dash.TOP_GROUPINGS[b.top_by].lower()
         total = b.figures["location"].value
         shown = sum(x.location for x in b.top)
         share = f", {shown / total * 100:.0f} % of the total" if total > 0 else ""
-        self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total} ({what}){share}")
+        self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total}{share}")
+        self.top_chart.subtitle.setToolTip(f"Grouped by {what}")
         self.scope_chart.set_bars(b.scopes)
         self.site_chart.set_bars(b.sites[:12], f"{min(12, len(b.sites))} of {len(b.sites)} sites")
         quality_total = sum(b.quality.values())

@@ -1,8 +1,14 @@
-"""Create, change and delete what-if scenarios (saved in the inventory by name)."""
+"""Create, change and delete what-if scenarios (saved in the inventory by name).
+
+Saving and deleting go through ``core.commands`` on the window's editor when one is given,
+so Edit > Undo takes them back; a change naming a record the inventory no longer holds is
+marked in the list and the scenario is not saved until it is removed or replaced.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -26,8 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import scenarios as scen
+from core.commands import Command, DeleteScenario, SaveScenario
 from core.errors import LedgerError
 from core.inventory import Inventory
+from ui.plain_text import literal
 
 KIND_LABELS = {
     "move_deployment": "Move a deployment to another site, region or provider",
@@ -58,11 +66,13 @@ def _combo(options: list[tuple[object, str]], everything: str | None = None) -> 
 class ScenarioDialog(QDialog):
     """Saved scenarios on the left; the chosen one's changes on the right."""
 
-    def __init__(self, inventory: Inventory, parent: QWidget | None = None):
+    def __init__(self, inventory: Inventory, parent: QWidget | None = None, editor: Any = None):
+        """``editor``: a ``ui.undo.InventoryEditor`` to save and delete through (undoable)."""
         super().__init__(parent)
         self.setWindowTitle("What-if scenarios")
         self.resize(900, 520)
         self.inventory = inventory
+        self.editor = editor
         self.chosen: str | None = None
         inv = inventory
         self.refs = {t: inv.ref_options(t) for t in ("deployments", "sites", "hardware")}
@@ -263,6 +273,10 @@ class ScenarioDialog(QDialog):
     def _append_change(self, change: dict) -> None:
         item = QListWidgetItem(self.describe(change))
         item.setData(Qt.ItemDataRole.UserRole, change)
+        problems = scen.reference_problems(self.inventory, scen.Scenario("", [change]))
+        if problems:
+            item.setText("⚠ " + item.text() + " (a record it names no longer exists)")
+            item.setToolTip(" ".join(p.replace("Change 1", "This change", 1) for p in problems))
         self.changes.addItem(item)
 
     def _on_saved_current_item_changed(self, item: QListWidgetItem | None, _prev) -> None:
@@ -281,10 +295,13 @@ class ScenarioDialog(QDialog):
         if item is None:
             return
         name = item.text()
-        answer = QMessageBox.question(self, "Delete scenario", f"Delete the scenario '{name}'?")
+        answer = QMessageBox.question(
+            self, "Delete scenario", literal(f"Delete the scenario '{name}'?")
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        scen.delete_scenario(self.inventory, name)
+        if not self._run(DeleteScenario(name), "Scenario not deleted"):
+            return
         if self.chosen == name:
             self.chosen = ""
         self._fill_saved()
@@ -312,11 +329,20 @@ class ScenarioDialog(QDialog):
         if not s.changes:
             QMessageBox.warning(self, "Scenario not saved", "Add at least one change.")
             return False
-        try:
-            scen.save_scenario(self.inventory, s)
-        except LedgerError as exc:
-            QMessageBox.warning(self, "Scenario not saved", str(exc))
+        if not self._run(SaveScenario(s), "Scenario not saved"):
             return False
         self.chosen = s.name
         self._fill_saved(s.name)
+        return True
+
+    def _run(self, command: Command, title: str) -> bool:
+        """Apply ``command`` through the editor (undoable; the window says why not) or
+        directly (this dialog says why not)."""
+        if self.editor is not None:
+            return bool(self.editor.run(command))
+        try:
+            command.apply(self.inventory)
+        except LedgerError as exc:
+            QMessageBox.warning(self, title, literal(str(exc)))
+            return False
         return True

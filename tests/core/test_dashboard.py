@@ -45,7 +45,8 @@ def _entries(rows_ids):
 
 def test_key_figures_are_the_engines_totals_for_the_period_and_the_one_before(session, data):
     e = session.engine
-    now = e.estimate(PERIOD, by="entry", samples=200)
+    now = e.estimate(PERIOD, by="entry", samples=0)
+    spread = e.estimate(PERIOD, by="phase", samples=200).totals
     before = e.estimate("2026-Q2", by="entry", samples=0)
     f = data.figures
     assert data.previous.label == "2026-Q2"
@@ -58,7 +59,7 @@ def test_key_figures_are_the_engines_totals_for_the_period_and_the_one_before(se
     assert f["energy"].value == pytest.approx(now.totals["energy_kwh"])
     assert f["water"].value == pytest.approx(now.totals["water_l"])
     assert (f["range"].low, f["range"].high) == pytest.approx(
-        (now.totals["low_kgco2e"], now.totals["high_kgco2e"])
+        (spread["low_kgco2e"], spread["high_kgco2e"])
     )
     assert f["range"].low < f["location"].value < f["range"].high
     change = (f["market"].value - f["market"].previous) / f["market"].previous
@@ -87,18 +88,44 @@ def test_trend_stacks_each_buckets_phase_estimates_with_its_range(session, data)
     t = data.trend
     assert t.labels[-1] == PERIOD and t.selected == (len(t.labels) - 1, len(t.labels) - 1)
     assert t.labels[0] == "2025-Q1"  # empty quarters before the first activity are dropped
+    # one Monte Carlo over the trend's quarters gives every quarter's range ...
+    span = f"{t.periods[0].start}..{t.periods[-1].end}"
+    ranges = {r.name: r for r in session.engine.estimate(span, by="quarter", samples=200).rows}
     for i, label in enumerate(t.labels):
-        e = session.engine.estimate(label, by="phase", samples=200)
+        e = session.engine.estimate(label, by="phase", samples=0)
         by_phase = {r.id: r.location_kgco2e for r in e.rows}
         for kind in dash.PHASES:
             assert t.phases[kind][i] == pytest.approx(by_phase.get(kind, 0.0))
         assert t.location[i] == pytest.approx(e.totals["location_kgco2e"])
         assert t.market[i] == pytest.approx(e.totals["market_kgco2e"])
-        assert (t.low[i], t.high[i]) == pytest.approx(
-            (e.totals["low_kgco2e"], e.totals["high_kgco2e"])
-        )
+        if label != PERIOD:
+            r = ranges[label]
+            assert (t.low[i], t.high[i]) == pytest.approx((r.low_kgco2e, r.high_kgco2e))
+            assert t.low[i] < t.location[i] < t.high[i]
+    # ... and the selected quarter shows the period's own range, as the key figure does
+    assert (t.low[-1], t.high[-1]) == (data.figures["range"].low, data.figures["range"].high)
     assert sum(t.phases[k] for k in dash.PHASES) == pytest.approx(t.location)
     assert any("PPA" in " ".join(names) for names in t.instruments)
+
+
+def test_the_central_pass_has_every_figure_but_no_range(session, data):
+    central = session.central(dash.DashboardRequest(PERIOD, samples=200)).baseline
+    assert not central.ranges_ready and data.ranges_ready
+    for key, figure in central.figures.items():
+        if key != "range":
+            assert figure.value == pytest.approx(data.figures[key].value, nan_ok=True)
+    assert np.isnan(central.figures["range"].value) and central.figures["location"].low is None
+    assert np.isnan(central.trend.low).all() and not np.isnan(data.trend.low).any()
+    assert central.trend.location == pytest.approx(data.trend.location)
+    assert [b.id for b in central.top] == [b.id for b in data.top]
+
+
+def test_a_monthly_trend_says_its_ranges_are_the_periods_only(session):
+    d = session.compute(dash.DashboardRequest("2026-Q3", granularity="month", samples=100))
+    t = d.baseline.trend
+    assert d.baseline.ranges_ready and "per quarter only" in d.baseline.range_note
+    assert np.isnan(t.low[: t.selected[0]]).all()
+    assert d.baseline.figures["range"].low > 0
 
 
 def test_monthly_trend_covers_twelve_months_up_to_the_period_end(session):
@@ -250,3 +277,52 @@ def test_engine_built_for_the_dashboard_matches_a_plain_engine(session, demo_pat
     with Inventory.open(demo_path) as inv:
         plain = Engine(inv).estimate(PERIOD, samples=0).totals
     assert session.engine.estimate(PERIOD, samples=0).totals == pytest.approx(plain)
+
+
+def test_logged_edits_reach_the_session_without_a_reread(demo_path, tmp_path):
+    from core import scenarios as scen
+    from core.commands import DeleteRecords
+    from core.inventory import Inventory
+
+    path = tmp_path / "edited.aicl"
+    path.write_bytes(demo_path.read_bytes())
+    s = dash.DashboardSession(path)
+    inv = Inventory.open(path)
+    try:
+        request = dash.DashboardRequest(PERIOD, samples=0)
+        first = s.central(request)
+        engine = s.engine
+        scen.save_scenario(inv, scen.Scenario("PUE", [{"kind": "set_pue", "pue": 1.1}]))
+        same = s.central(request)
+        assert same.version == first.version  # a saved scenario changes no figure
+        top = first.baseline.top[0]
+        DeleteRecords(top.target[0], [top.target[1]]).apply(inv)
+        after = s.central(request)
+        assert s.engine is engine  # caught up, not rebuilt
+        assert after.version > first.version
+        location = after.baseline.figures["location"].value
+        assert location == pytest.approx(
+            first.baseline.figures["location"].value - top.location, rel=1e-9
+        )
+        assert Engine(inv).estimate(PERIOD, samples=0).totals["location_kgco2e"] == (
+            pytest.approx(location)
+        )
+        # ranges computed for an older engine state are refused, not shown
+        assert s.with_ranges(dash.DashboardRequest(PERIOD, samples=50), first) is None
+    finally:
+        s.close()
+        inv.close()
+
+
+def test_several_values_of_one_filter_kind_add_up(session):
+    e = session.engine
+    legal = dash.entries_for(e, dash.Filters(owners=("Legal",)))
+    options = [o for o, _ in dash.filter_options(session._inv)["owners"] if o != "Legal"]
+    other = dash.entries_for(e, dash.Filters(owners=(options[0],)))
+    both = dash.entries_for(e, dash.Filters(owners=("Legal", options[0])))
+    assert legal and other and both == legal | other
+    totals = [
+        e.estimate(PERIOD, samples=0, entries=set(x)).totals["location_kgco2e"]
+        for x in (legal, other, both)
+    ]
+    assert totals[2] == pytest.approx(totals[0] + totals[1])

@@ -258,3 +258,49 @@ def test_summary_reads_as_words():
         "PUE 1.2 at every site",
         "Add ppa covering 80 % of consumption at site #3, 2026-01-01..2026-12-31",
     ]
+
+
+def test_saving_refuses_changes_that_name_missing_records(tmp_path):
+    inv = build_demo(tmp_path / "refs.aicl")
+    try:
+        bad = scen.Scenario(
+            "Ghosts",
+            [
+                {"kind": "set_pue", "pue": 1.1, "site_id": IRELAND},
+                {"kind": "move_deployment", "deployment_id": 99999, "to_site_id": 88888},
+            ],
+        )
+        problems = scen.reference_problems(inv, bad)
+        assert len(problems) == 2
+        assert problems[0].startswith("Change 2") and "no deployment with id 99999" in problems[0]
+        assert "no site with id 88888" in problems[1]
+        with pytest.raises(scen.ScenarioError, match=r"not saved.*99999"):
+            scen.save_scenario(inv, bad)
+        assert scen.list_scenarios(inv) == []
+        assert scen.reference_problems(inv, scen.Scenario("ok", bad.changes[:1])) == []
+    finally:
+        inv.close()
+
+
+def test_scenario_commands_return_their_inverse(tmp_path):
+    from core.commands import DeleteScenario, SaveScenario
+
+    inv = build_demo(tmp_path / "undo.aicl")
+    try:
+        first = scen.Scenario("PUE", [{"kind": "set_pue", "pue": 1.2}])
+        undo_new = SaveScenario(first).apply(inv)
+        assert isinstance(undo_new, DeleteScenario) and undo_new.tables == {"scenarios"}
+        second = scen.Scenario("PUE", [{"kind": "set_pue", "pue": 1.05}])
+        undo_change = SaveScenario(second).apply(inv)
+        assert scen.load_scenario(inv, "PUE").changes == second.changes
+        redo_change = undo_change.apply(inv)
+        assert scen.load_scenario(inv, "PUE").changes == first.changes
+        redo_change.apply(inv)
+        undo_delete = DeleteScenario("PUE").apply(inv)
+        assert scen.list_scenarios(inv) == []
+        undo_delete.apply(inv)
+        assert scen.load_scenario(inv, "PUE").changes == second.changes
+        log = [r["description"] for r in inv.change_log(3)]
+        assert log[0] == "Undo: Delete scenario 'PUE'"
+    finally:
+        inv.close()

@@ -19,7 +19,7 @@ from ui.main_window import MainWindow
 from ui.settings import SettingsStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = 500  # DashboardRequest's default
+SAMPLES = 1000  # DashboardRequest's default
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +94,18 @@ def test_plot_items_hold_the_engines_figures(qtbot, window):
         heights = bar_heights(chart.items[kind]) * chart.divisor
         expected = [
             {
-                r.id: r.location_kgco2e
-                for r in engine.estimate(label, by="phase", samples=SAMPLES).rows
+                r.id: r.location_kgco2e for r in engine.estimate(label, by="phase", samples=0).rows
             }.get(kind, 0.0)
             for label in trend.labels
         ]
         assert heights == pytest.approx(expected)
     last = engine.estimate(period, by="phase", samples=SAMPLES).totals
     band = chart.items["range"].opts
+    span = f"{trend.periods[0].start}..{trend.periods[-1].end}"
+    quarters = engine.estimate(span, by="quarter", samples=SAMPLES).rows
+    first = next(r for r in quarters if r.name == trend.labels[0])
+    assert band["y"][0] * chart.divisor == pytest.approx(first.location_kgco2e)
+    assert (band["y"][0] + band["top"][0]) * chart.divisor == pytest.approx(first.high_kgco2e)
     assert band["y"][-1] * chart.divisor == pytest.approx(last["location_kgco2e"])
     assert (band["y"][-1] + band["top"][-1]) * chart.divisor == pytest.approx(last["high_kgco2e"])
     assert (band["y"][-1] - band["bottom"][-1]) * chart.divisor == pytest.approx(last["low_kgco2e"])
@@ -138,13 +142,14 @@ def test_plot_items_hold_the_engines_figures(qtbot, window):
 def test_a_filtered_view_plots_only_the_filtered_entries(qtbot, window):
     page = open_dashboard(qtbot, window)
     with qtbot.waitSignal(page.updated, timeout=20000):
-        page.team.setCurrentIndex(page.team.findText("Legal"))
+        page.team.set_values(["Legal"])
+    assert page.team.text() == "Legal"
     engine = engine_for(window)
     from core.dashboard import Filters, entries_for
 
     entries = set(entries_for(engine, Filters(owners=("Legal",))))
     period = page.request().period
-    phase = engine.estimate(period, by="phase", samples=SAMPLES, entries=entries)
+    phase = engine.estimate(period, by="phase", samples=0, entries=entries)
     chart = page.trend_chart
     total = sum(
         bar_heights(chart.items[k])[-1]
@@ -248,3 +253,98 @@ def test_hover_text_names_values_and_instruments(qtbot, window):
     text = page.market_chart.tooltip_at(i, 0)
     assert "Savings" in text and t.instruments[i][0] in text
     assert "P5–P95" in page.trend_chart.tooltip_at(len(t.labels) - 1, 0)
+
+
+def test_central_figures_show_before_the_ranges(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    seen = []
+    page.figures_shown.connect(
+        lambda: seen.append((page.cards["range"].value.text(), "range" in page.trend_chart.items))
+    )
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.period.setCurrentIndex(page.period.findData("2026-Q2"))
+    assert seen == [("computing…", False)]
+    assert "–" in page.cards["range"].value.text() and "range" in page.trend_chart.items
+    assert page.data.baseline.period.label == "2026-Q2" and page.data.baseline.ranges_ready
+
+
+def test_requests_made_while_computing_are_merged_into_the_latest(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    shown = []
+    page.figures_shown.connect(lambda: shown.append(page.data.baseline.period.label))
+    with qtbot.waitSignal(page.updated, timeout=30000):
+        for value in ("2026-Q2", "2026-Q1", "2025-Q4", "2026"):
+            page.period.setCurrentIndex(page.period.findData(value))
+    qtbot.waitUntil(lambda: not page.computing, timeout=30000)
+    assert shown[-1] == "2026" and len(shown) <= 2  # the first, then only the latest
+    assert page.data.baseline.period.label == "2026" and page.data.baseline.ranges_ready
+
+
+def test_several_teams_can_be_chosen_at_once(qtbot, window):
+    page = open_dashboard(qtbot, window)
+    teams = [v for v in (page.team.itemData(i) for i in range(page.team.count())) if v]
+    chosen = ["Legal", next(t for t in teams if t != "Legal")]
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.team.set_values(chosen)
+    assert page.request().filters.owners == tuple(t for t in teams if t in chosen)
+    assert page.team.text() == ", ".join(page.team.labels())
+    engine = engine_for(window)
+    from core.dashboard import Filters, entries_for
+
+    both = entries_for(engine, Filters(owners=tuple(chosen)))
+    period = page.request().period
+    expected = engine.estimate(period, samples=0, entries=set(both)).totals["location_kgco2e"]
+    assert page.data.baseline.figures["location"].value == pytest.approx(expected)
+    # a click on a value in the open list unticks it; the first line clears the choice
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.team._on_view_pressed(page.team.model().index(page.team.findText(chosen[1]), 0))
+    assert page.team.values() == ("Legal",)
+    with qtbot.waitSignal(page.updated, timeout=20000):
+        page.team._on_view_pressed(page.team.model().index(0, 0))
+    assert page.team.values() == () and page.team.text() == "All teams"
+    assert not page.data.baseline.filters.active
+
+
+def test_saving_and_deleting_a_scenario_can_be_undone(qtbot, window, messages):
+    from core import scenarios as scen
+    from ui.scenario_dialog import ScenarioDialog
+
+    inv = window.inventory
+    dialog = ScenarioDialog(inv, window, editor=window.editor)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Greener")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("set_pue"))
+    dialog._on_add_clicked()
+    assert dialog.save()
+    assert [s.name for s in scen.list_scenarios(inv)] == ["Greener"]
+    window.editor.stack.undo()
+    assert scen.list_scenarios(inv) == []
+    window.editor.stack.redo()
+    dialog._fill_saved("Greener")
+    dialog._on_delete_clicked()
+    assert scen.list_scenarios(inv) == []
+    window.editor.stack.undo()
+    assert [s.changes for s in scen.list_scenarios(inv)] == [[{"kind": "set_pue", "pue": 1.1}]]
+
+
+def test_a_scenario_naming_a_deleted_record_is_not_saved(qtbot, window, messages):
+    from core import scenarios as scen
+    from core.commands import DeleteRecords
+    from ui.scenario_dialog import ScenarioDialog
+
+    inv = window.inventory
+    dep_id, _ = inv.ref_options("deployments")[0]
+    dialog = ScenarioDialog(inv, window, editor=window.editor)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Scale one")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("scale_requests"))
+    dialog.fields["scale_requests"]["deployment_id"].setCurrentIndex(1)
+    change = dialog.change_from_form()
+    assert change["deployment_id"] == dep_id
+    assert window.editor.run(DeleteRecords("deployments", [dep_id]))
+    dialog._on_add_clicked()
+    assert dialog.changes.item(0).text().startswith("⚠")
+    assert not dialog.save()
+    assert scen.list_scenarios(inv) == []
+    text = messages.texts("warning")[-1]
+    assert f"no deployment with id {dep_id}" in text and "Change 1" in text
