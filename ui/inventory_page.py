@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from core import commands, schema
 from core.inventory import Inventory
+from ui.plain_text import literal
 from ui.record_dialog import RecordDialog
 from ui.table_model import InventoryTableModel
 from ui.undo import InventoryEditor
@@ -32,6 +33,8 @@ class InventoryPage(QWidget):
 
     #: the number of rows shown changed (for the navigation's counts)
     rows_changed = Signal()
+    #: the selected record changed: its id, or None when nothing is selected (may repeat)
+    selection_changed = Signal(object)
 
     def __init__(
         self,
@@ -209,7 +212,7 @@ class InventoryPage(QWidget):
             QMessageBox.warning(
                 self,
                 "Cannot delete",
-                commands.blocked_message(self._inv, self.spec.name, ids, restrict),
+                literal(commands.blocked_message(self._inv, self.spec.name, ids, restrict)),
             )
             return
         what = commands.delete_text(self._inv, self.spec.name, ids)
@@ -219,7 +222,7 @@ class InventoryPage(QWidget):
             answer = QMessageBox.question(
                 self,
                 "Delete",
-                text,
+                literal(text),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel,
             )
@@ -250,6 +253,7 @@ class InventoryPage(QWidget):
         has = bool(self.view.selectionModel().selectedRows()) or self.view.currentIndex().isValid()
         for b in (self.edit_button, self.duplicate_button, self.delete_button, self.explain_button):
             b.setEnabled(has)
+        self.selection_changed.emit(self.current_id() if has else None)
 
     def _update_status(self) -> None:
         shown = self.model.rowCount()
