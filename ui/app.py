@@ -15,6 +15,7 @@ from core import APP_NAME, ORG_NAME, __version__
 from core.errors import LedgerError
 from core.inventory import Inventory
 from ui.main_window import MainWindow
+from ui.plain_text import literal
 from ui.settings import SettingsStore, default_inventory_path
 
 
@@ -66,7 +67,7 @@ def open_initial_inventory(window: MainWindow, path_arg: str | None) -> None:
     try:
         inventory = Inventory.create(default)
     except (LedgerError, OSError) as exc:
-        QMessageBox.critical(window, "Cannot create your inventory", str(exc))
+        QMessageBox.critical(window, "Cannot create your inventory", literal(str(exc)))
         return
     window.set_inventory(inventory, welcome=True)
 

@@ -27,12 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from core import APP_NAME, INVENTORY_SUFFIX, schema
-from core.errors import LedgerError
+from core.errors import InventoryDamagedError, LedgerError
 from core.inventory import Inventory
+from ui.detail_panel import EntryDetailPanel
+from ui.plain_text import literal
 from ui.settings import SettingsStore, demo_inventory_path
 from ui.welcome import NoInventoryPanel, PlaceholderPage, WelcomePanel
+from ui.workers import run_task
 
 if TYPE_CHECKING:
+    from core.dashboard import DashboardSession
     from ui.inventory_page import InventoryPage
     from ui.single_instance import InventoryClaim
     from ui.undo import InventoryEditor
@@ -49,13 +53,8 @@ NAV_PAGES: tuple[tuple[str, str], ...] = (
 #: pages whose page actions (Add, Edit, Delete, ...) edit a table
 EDITING_PAGES = (*schema.TABLES, "reference")
 NAV_LABELS = dict(NAV_PAGES)
-PLACEHOLDERS = {
-    "reports": (
-        "Reports",
-        "File > Report… (Ctrl+P) previews, prints and saves the quarterly report as PDF or "
-        "XLSX, and closes a reported quarter so that its figures never change silently.",
-    ),
-}
+#: pages not built yet: (title, text) of a placeholder
+PLACEHOLDERS: dict[str, tuple[str, str]] = {}
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +113,11 @@ class MainWindow(QMainWindow):
         self.opening.setEnabled(False)  # greyed: a moment's notice, nothing to act on
         self.stack.addWidget(self.opening)
         self.welcome: WelcomePanel | None = None
+        #: the engine of the open inventory, shared by the dashboard and the details
+        self.engine_session: DashboardSession | None = None
+        self.details = EntryDetailPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.details)
+        self.details.hide()  # until View > Details (F9); restoreState remembers it
 
         self._build_actions()
         self._build_menus()
@@ -126,6 +130,8 @@ class MainWindow(QMainWindow):
             )
         if state := self.settings.splitter_state():
             self.splitter.restoreState(state)
+        if state := self.settings.window_state():
+            self.restoreState(state)  # the Details dock: shown or not, where, how wide
         self._show_no_inventory(panel=not opening)
         if opening:
             self.show_opening()
@@ -283,6 +289,14 @@ class MainWindow(QMainWindow):
             if i < 9:
                 action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             self.view_menu.addAction(action)
+        self.view_menu.addSeparator()
+        self.details_action = self.details.toggleViewAction()
+        self.details_action.setText("&Details")
+        self.details_action.setShortcut(QKeySequence("F9"))
+        self.details_action.setStatusTip(
+            "Show or hide the selected entry's figures and how they were reached"
+        )
+        self.view_menu.addAction(self.details_action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -343,6 +357,10 @@ class MainWindow(QMainWindow):
             self.editor = single_instance.ReadOnlyEditor(inventory, read_only_reason, self)
             self.read_only_banner.setText(single_instance.read_only_message(read_only_reason))
             self.read_only_banner.show()
+        from core.dashboard import DashboardSession
+
+        self.engine_session = DashboardSession(inventory.path)
+        self.details.set_inventory(inventory, self.engine_session)
         self.editor.edited.connect(self._on_editor_edited)
         self.editor.edit_failed.connect(self._on_editor_edit_failed)
         self._install_undo_actions()
@@ -392,6 +410,10 @@ class MainWindow(QMainWindow):
             page.deleteLater()
         self.pages.clear()
         self._dirty.clear()
+        self.details.clear_inventory()
+        if self.engine_session is not None:  # on a pool thread: it may still be computing
+            run_task(self.engine_session.close, lambda _r: None, lambda _m: None)
+            self.engine_session = None
         if self.welcome is not None:
             self.stack.removeWidget(self.welcome)
             self.welcome.deleteLater()
@@ -465,8 +487,13 @@ class MainWindow(QMainWindow):
             return True  # already open in this window
         try:
             inventory, claim, read_only_reason = open_for_window(path, self)
+        except InventoryDamagedError as exc:  # say so; offer its automatic backup
+            from ui.restore_backup import offer_restore
+
+            restored = offer_restore(self, exc)
+            return restored is not None and self.open_inventory(restored)
         except (LedgerError, OSError) as exc:
-            QMessageBox.critical(self, "Cannot open inventory", str(exc))
+            QMessageBox.critical(self, "Cannot open inventory", literal(str(exc)))
             if not Path(path).exists():
                 self.settings.remove_recent_file(path)
             return False
@@ -493,14 +520,14 @@ class MainWindow(QMainWindow):
         if target.exists():
             if self.inventory and target.resolve() == self.inventory.path.resolve():
                 QMessageBox.warning(
-                    self, "New inventory", f"{target} is the inventory that is open now."
+                    self, "New inventory", literal(f"{target} is the inventory that is open now.")
                 )
                 return
             target.unlink()  # the save dialog already asked to replace it
         try:
             inventory = Inventory.create(target)
         except (LedgerError, OSError) as exc:
-            QMessageBox.critical(self, "Cannot create inventory", str(exc))
+            QMessageBox.critical(self, "Cannot create inventory", literal(str(exc)))
             return
         self.set_inventory(inventory)
         self.show_page("models")
@@ -517,7 +544,7 @@ class MainWindow(QMainWindow):
         try:
             inventory = build_demo(path)
         except (LedgerError, OSError) as exc:
-            QMessageBox.critical(self, "Cannot create the demo inventory", str(exc))
+            QMessageBox.critical(self, "Cannot create the demo inventory", literal(str(exc)))
             return
         finally:
             QApplication.restoreOverrideCursor()
@@ -534,7 +561,7 @@ class MainWindow(QMainWindow):
         try:
             written = self.inventory.save_copy(path)
         except (LedgerError, OSError) as exc:
-            QMessageBox.critical(self, "Cannot save a copy", str(exc))
+            QMessageBox.critical(self, "Cannot save a copy", literal(str(exc)))
             return
         self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
 
@@ -570,8 +597,17 @@ class MainWindow(QMainWindow):
                 from ui.dashboard_page import DashboardPage  # imports pyqtgraph
 
                 assert self.inventory is not None
-                page = DashboardPage(self.inventory)
+                page = DashboardPage(
+                    self.inventory, session=self.engine_session, editor=self.editor
+                )
                 page.entry_activated.connect(self._on_dashboard_entry_activated)
+            elif key == "reports":
+                from ui.reports_page import ReportsPage  # quarters, closing, restatements
+
+                assert self.inventory is not None
+                page = ReportsPage(
+                    self.inventory, self.editor, read_only=self.read_only_reason is not None
+                )
             elif key == "reference":
                 from ui.reference_page import ReferenceDataPage  # reads the shipped tables
 
@@ -601,6 +637,7 @@ class MainWindow(QMainWindow):
             self._table_pages()[key].refresh()
             self._dirty.discard(key)
         self.stack.setCurrentWidget(page)
+        self.details.set_page(key, page)
         changes = (self.add_action, self.edit_action, self.duplicate_action, self.delete_action)
         for action in self.page_actions:
             read_only = self.read_only_reason is not None and action in changes
@@ -621,6 +658,7 @@ class MainWindow(QMainWindow):
         self._update_nav_counts()
         if (dashboard := self.pages.get("dashboard")) is not None:
             dashboard.inventory_edited(tables)  # recomputes off the UI thread
+        self.details.inventory_edited(tables)
         self.statusBar().showMessage("Saved", 2000)
 
     def _on_dashboard_entry_activated(self, table: str, row_id: int) -> None:
@@ -633,7 +671,7 @@ class MainWindow(QMainWindow):
             page.select_id(row_id)
 
     def _on_editor_edit_failed(self, message: str) -> None:
-        QMessageBox.warning(self, "Not saved", message)
+        QMessageBox.warning(self, "Not saved", literal(message))
 
     def _update_nav_counts(self) -> None:
         if self.inventory is None:
@@ -722,6 +760,8 @@ class MainWindow(QMainWindow):
 
         dialog = ReportDialog(self.inventory, self)
         dialog.exec()
+        if (reports := self.pages.get("reports")) is not None:
+            reports.refresh()  # a quarter may have been closed or reopened
 
     def show_about(self) -> None:
         from ui.about_dialog import AboutDialog  # built on demand
@@ -732,6 +772,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_window_geometry(self.saveGeometry())
         self.settings.set_splitter_state(self.splitter.saveState())
+        self.settings.set_window_state(self.saveState())
         self.settings.sync()
         if self.inventory is not None:
             self.inventory.close()

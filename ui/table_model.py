@@ -19,6 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from core import schema
 from core.formatting import format_cell
 from core.inventory import Inventory
+from ui.plain_text import literal
 
 PAGE_ROWS = 200
 MAX_PAGES = 50  # at most 10,000 rows held at once
@@ -76,7 +77,7 @@ class InventoryTableModel(QAbstractTableModel):
             return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.ToolTipRole and f.kind in ("text", "ref"):
             value = self._row(index.row())[index.column()]
-            return str(value) if value else None
+            return literal(str(value)) if value else None
         if role == Qt.ItemDataRole.UserRole:
             return self.id_at(index.row())
         return None
