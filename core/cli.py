@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help=period_help)
     p.add_argument(
         "--by",
-        choices=("entry", "model", "phase", "scope", "site", "quarter"),
+        choices=("entry", "model", "phase", "scope", "site", "quarter", "month"),
         default="entry",
         help="one row per ... (default: entry)",
     )
@@ -298,10 +298,13 @@ def _list(inv: Inventory, table: str, fmt: str, search: str, out: TextIO) -> Non
     for f in spec.fields:
         columns.append(f.name.removesuffix("_id") if f.kind == "ref" else f.name)
     if fmt == "csv":
+        from core.importing.plan import escape_text  # text a spreadsheet would run
+
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for rec in records:
-            writer.writerow(["" if rec[c] is None else rec[c] for c in columns])
+            cells = ("" if rec[c] is None else rec[c] for c in columns)
+            writer.writerow([escape_text(v) if isinstance(v, str) else v for v in cells])
         return
     _print_table(spec, records, out)
 

@@ -29,7 +29,7 @@ COMPACT_AFTER_LINES = 10_000
 #: Tables whose edits touch only the entries that refer to the edited rows.
 _ENTRY_LEVEL = {"training_runs", "deployments", "usage", "models"}
 PHASE_NAMES = ("Training", "Inference (own and cloud)", "API usage", "Embodied hardware")
-GROUPINGS = ("entry", "model", "phase", "scope", "site", "quarter")
+GROUPINGS = ("entry", "model", "phase", "scope", "site", "quarter", "month")
 SCOPES = ("Scope 2", "Scope 3 cat. 1", "Scope 3 cat. 2")
 FIELDS = (
     "energy_kwh",
@@ -376,6 +376,8 @@ class Engine:
             raw = self._scope(line)
         elif by == "site":
             raw = lines.site[line]
+        elif by == "month":
+            raw = start.astype("datetime64[M]").astype(np.int64)
         else:
             raw = start.astype("datetime64[M]").astype(np.int64) // 3
         unique, inverse = np.unique(raw, return_inverse=True)
@@ -442,8 +444,10 @@ class Engine:
                 "kind": "",
                 "scope": "",
             }
-        month = np.datetime64(key * 3, "M")
-        label = quarter_label(month)
+        if by == "month":
+            label = str(np.datetime64(key, "M"))  # 2026-07
+        else:
+            label = quarter_label(np.datetime64(key * 3, "M"))
         return {"id": label, "name": label, "kind": "", "scope": ""}
 
     def _site_id(self, index: int) -> int:

@@ -109,3 +109,14 @@ def test_renewable_kwh_is_the_consumption_instruments_cover(demo_engine):
         assert 0 <= r.renewable_kwh <= r.energy_kwh * (1 + 1e-9)
         if r.renewable_kwh == 0:  # nothing covered: no savings either
             assert r.savings_kgco2e == pytest.approx(0, abs=1e-6)
+
+
+def test_by_month_splits_each_quarter_into_its_months(demo_engine):
+    quarters = {r.id: r for r in demo_engine.estimate("2026", by="quarter", samples=0).rows}
+    months = demo_engine.estimate("2026", by="month", samples=200).rows
+    assert {r.id[:4] for r in months} == {"2026"} and len(months) >= 6
+    for q, row in quarters.items():
+        first = 3 * (int(q[-1]) - 1) + 1
+        inside = [m for m in months if first <= int(m.id[5:]) < first + 3]
+        assert sum(m.location_kgco2e for m in inside) == pytest.approx(row.location_kgco2e)
+    assert all(m.low_kgco2e <= m.location_kgco2e * 1.02 for m in months)
