@@ -691,23 +691,20 @@ def compute_period_range(
 def compute_trend_ranges(
     est: Estimates, request: DashboardRequest, data: DashboardData
 ) -> DashboardData:
-    """``data`` with the P5-P95 of every trend quarter: one Monte Carlo run over the
-    trend's quarters grouped by quarter, whatever their number. The engine has no
-    grouping by month: a monthly trend keeps NaN ranges and says so (``range_note``)."""
+    """``data`` with the P5-P95 of every trend bucket: one Monte Carlo run over the
+    trend's quarters (or months) grouped by quarter (or month), whatever their number."""
     t = data.trend
     t_low, t_high = t.low.copy(), t.high.copy()
     note = ""
-    if request.granularity == "quarter" and t.periods:
+    if t.periods:
         span = Period(t.periods[0].start, t.periods[-1].end, "trend")
-        rows = est.get(span, "quarter", request.samples, request.seed).rows
-        by_quarter = {r.name: r for r in rows}
+        rows = est.get(span, request.granularity, request.samples, request.seed).rows
+        by_bucket = {r.name: r for r in rows}
         for i, label in enumerate(t.labels):
             if np.isfinite(t_low[i]):
-                continue  # the selected quarter: the period's own range
-            r = by_quarter.get(label)
+                continue  # the selected period's bucket: the period's own range
+            r = by_bucket.get(label)
             t_low[i], t_high[i] = (r.low_kgco2e, r.high_kgco2e) if r else (0.0, 0.0)
-    else:
-        note = "P5–P95 ranges per quarter only: by month, the key figure gives the period's."
     trend = dataclasses.replace(t, low=t_low, high=t_high)
     return dataclasses.replace(data, trend=trend, ranges_ready=True, range_note=note)
 

@@ -120,11 +120,25 @@ def test_the_central_pass_has_every_figure_but_no_range(session, data):
     assert [b.id for b in central.top] == [b.id for b in data.top]
 
 
-def test_a_monthly_trend_says_its_ranges_are_the_periods_only(session):
+def test_a_monthly_trend_has_each_months_range_from_one_run(session):
     d = session.compute(dash.DashboardRequest("2026-Q3", granularity="month", samples=100))
     t = d.baseline.trend
-    assert d.baseline.ranges_ready and "per quarter only" in d.baseline.range_note
-    assert np.isnan(t.low[: t.selected[0]]).all()
+    assert d.baseline.ranges_ready and not d.baseline.range_note
+    months = {
+        r.name: r
+        for r in session.engine.estimate(
+            dash.Period(t.periods[0].start, t.periods[-1].end, "trend"),
+            by="month",
+            samples=100,
+        ).rows
+    }
+    for i, label in enumerate(t.labels[: t.selected[0]]):
+        if label in months:
+            assert (t.low[i], t.high[i]) == pytest.approx(
+                (months[label].low_kgco2e, months[label].high_kgco2e)
+            )
+        else:
+            assert t.low[i] == 0
     assert d.baseline.figures["range"].low > 0
 
 
