@@ -138,14 +138,31 @@ def _read_text(conn: sqlite3.Connection, table: str, where: str, params: tuple) 
     return np.fromstring(text, sep=",").reshape(-1, width) if text else np.empty((0, width))
 
 
+#: Rows per query when reading a large table: each text is parsed in a few tens of
+#: milliseconds, so a reader thread never holds Python's lock for long and the window
+#: stays responsive while the engine loads.
+CHUNK_ROWS = 50_000
+
+
+def _read_chunked(conn: sqlite3.Connection, table: str, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo < id <= hi`` read :data:`CHUNK_ROWS` ids at a time."""
+    parts = [
+        _read_text(conn, table, "WHERE id > ? AND id <= ?", (a, min(a + CHUNK_ROWS, hi)))
+        for a in range(lo, hi, CHUNK_ROWS)
+    ]
+    return np.concatenate(parts) if parts else _read_text(conn, table, "WHERE 0", ())
+
+
 def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = None) -> Table:
     """All numeric, date, choice and reference columns of ``table`` in id order (only
     the rows ``ids`` when given; ids that no longer exist are left out)."""
-    where, params = "", ()
-    if ids is not None:
-        where = "WHERE id IN (SELECT value FROM json_each(?))"
-        params = (json.dumps([int(i) for i in ids]),)
-    return _to_table(table, _read_text(conn, table, where, params))
+    if ids is None:
+        lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
+        if n > CHUNK_ROWS:
+            return _to_table(table, _read_chunked(conn, table, lo - 1, hi))
+        return _to_table(table, _read_text(conn, table, "", ()))
+    where = "WHERE id IN (SELECT value FROM json_each(?))"
+    return _to_table(table, _read_text(conn, table, where, (json.dumps([int(i) for i in ids]),)))
 
 
 def _in_parts(
@@ -214,7 +231,7 @@ def _read_large(inv: Inventory, table: str, mark: int, schema_version: int) -> T
             return Table(table, ids, cached)
     if n < PARALLEL_ROWS:
         return None
-    texts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _read_text(c, table, w, p))
+    texts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _read_chunked(c, table, *p))
     if texts is None:
         return None
     read = _to_table(table, np.concatenate(texts))

@@ -196,7 +196,10 @@ def test_large_tables_read_in_parallel_parts_give_the_same_columns(demo, monkeyp
     whole = activity.load(demo)
     monkeypatch.setattr(activity, "PARALLEL_ROWS", 10)
     monkeypatch.setattr(activity, "PARTS", 3)
+    monkeypatch.setattr(activity, "CHUNK_ROWS", 7)  # several queries per part
     parts = activity.load(demo)
+    chunked = activity.read_table(demo.conn, "usage")
+    assert chunked.ids.tolist() == whole.usage.ids.tolist()
     for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models"):
         a, b = getattr(whole, name), getattr(parts, name)
         assert a.ids.tolist() == b.ids.tolist()
