@@ -32,7 +32,6 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from bench.fill import fill_large_inventory  # noqa: E402
-from core import column_cache  # noqa: E402
 from core.commands import UpdateRecord  # noqa: E402
 from core.estimate import Engine  # noqa: E402
 from core.inventory import Inventory  # noqa: E402
@@ -64,16 +63,7 @@ def main() -> None:
     def full() -> None:
         Engine(inv).estimate(None, by="phase", samples=0)
 
-    saved_min = column_cache.MIN_ROWS
-    column_cache.MIN_ROWS = 10**12  # no column cache: every table read from SQLite
-    results.append(
-        ("full recompute, cold (read all from SQLite)", *median_time(full, args.reps), 1.5)
-    )
-    column_cache.MIN_ROWS = saved_min
-    full()  # fills the column cache
-    results.append(
-        ("full recompute (fingerprint + column cache)", *median_time(full, args.reps), 1.5)
-    )
+    results.append(("full recompute (read + lines + estimate)", *median_time(full, args.reps), 1.5))
     engine = Engine(inv)
     u = engine.activity.usage
     dev_h = np.nan_to_num(u["device_hours"], nan=1.0)
@@ -134,7 +124,7 @@ def main() -> None:
     n_entries = len(np.unique(engine.lines.entry_id))
     inv.close()
 
-    bare_s = results[2][2]
+    bare_s = results[1][2]
     print(
         f"Inventory: {args.deployments:,} deployments, {args.usage_rows:,} usage rows, "
         f"{n_entries:,} entries with activity"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from core import column_cache, schema
+from core import schema
 from core.inventory import Inventory
 
 _EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
@@ -198,46 +198,18 @@ def _in_parts(
     return parts
 
 
-def _fingerprint(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:
-    """Row count and every column's sum weighted by the row id (see core.column_cache)."""
-    exprs = ["id", *(_expr(table, f) for f in _fields(table))]
-    # two weightings: a swap of values between two rows goes unseen only if their ids
-    # agree modulo both 997 and 1009 (rows a million apart)
-    sums = ", ".join(
-        f"total(ifnull({e}, -7.25) * (id % {m} + 1))" for e in exprs for m in (997, 1009)
-    )
-    row = conn.execute(f"SELECT count(*), {sums} FROM {table} {where}", params).fetchone()
-    return np.array(row, dtype=np.float64)
-
-
-def _read_large(inv: Inventory, table: str, mark: int, schema_version: int) -> Table | None:
-    """A large table, from the column cache when its fingerprint matches, else read in
-    :data:`PARTS` parallel id ranges (and cached); None for small tables, or when an
-    edit came in between (the caller then reads it whole)."""
+def _read_large(inv: Inventory, table: str, mark: int) -> Table | None:
+    """A large table read in :data:`PARTS` parallel id ranges; None for small tables,
+    or when an edit came in between (the caller then reads it whole)."""
     conn = inv.conn
     lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
-    if n < min(PARALLEL_ROWS, column_cache.MIN_ROWS):
-        return None
-    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
-    use_cache = n >= column_cache.MIN_ROWS
-    if use_cache:
-        parts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _fingerprint(c, table, w, p))
-        if parts is None:
-            return None
-        fingerprint = np.concatenate([[lo, hi], *parts])
-        cached = column_cache.load(inv.path, table, fingerprint, schema_version)
-        if cached is not None:
-            ids = cached.pop("ids")
-            return Table(table, ids, cached)
     if n < PARALLEL_ROWS:
         return None
+    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
     texts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _read_chunked(c, table, *p))
     if texts is None:
         return None
-    read = _to_table(table, np.concatenate(texts))
-    if use_cache:
-        column_cache.store(read, inv.path, fingerprint, schema_version)
-    return read
+    return _to_table(table, np.concatenate(texts))
 
 
 def _to_table(table: str, data: np.ndarray) -> Table:
@@ -281,10 +253,8 @@ def load(inv: Inventory) -> Activity:
     alone = conn.in_transaction or str(inv.path) in ("", ":memory:")
     with inv.snapshot():  # one consistent snapshot across tables
         log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {
-            name: (None if alone else _read_large(inv, name, log_mark, version))
-            or read_table(conn, name)
+            name: (None if alone else _read_large(inv, name, log_mark)) or read_table(conn, name)
             for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models")
         }
         sourcing = _rows(conn, "sourcing")
