@@ -264,6 +264,9 @@ def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     lengths = np.diff(np.r_[starts, len(x)])
     if len(lengths) == len(x):  # every run is one row
         return x
+    if lengths.max() > 16 and len(starts) <= 64:  # a few long runs: sum each block
+        ends = np.r_[starts[1:], len(x)]
+        return np.stack([x[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
     out = x[starts]
     for k in range(1, int(lengths.max())):
         longer = np.flatnonzero(lengths > k)
@@ -293,7 +296,7 @@ def _monte_carlo_split(
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
     """Monte Carlo when a unit falls in several groups (by quarter): one draw per unit,
-    shared out over its groups by a (groups x units) weight matrix."""
+    shared out over its groups in proportion to its central kg in each."""
     unique_u, u_row = np.unique(u_of, return_inverse=True)
     pair_of, combo_of = units.pair[unique_u], units.combo[unique_u]
     step = max(_CHUNK_ELEMENTS // samples, 1)
@@ -309,9 +312,11 @@ def _monte_carlo_split(
         x = table[idx]
         x *= m_shared[combo_of[lo:hi]]
         rows = by_row[row_bounds[k] : row_bounds[k + 1]]
-        w = np.zeros((n_groups, hi - lo), dtype=np.float32)
-        np.add.at(w, (g_of[rows], u_row[rows] - lo), c[rows])
-        g_samples += w @ x
+        rows = rows[np.argsort(g_of[rows], kind="stable")]  # this chunk's (unit, group) rows
+        part = x[u_row[rows] - lo] * c[rows, None].astype(np.float32)
+        g = g_of[rows]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        g_samples[g[starts]] += _sum_runs(part, starts)
     return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
 
 
