@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,11 +105,6 @@ class Activity:
     log_mark: int = 0  # the last change-log id this activity includes
 
 
-#: Tables longer than this are read in parallel parts (SQLite works outside the GIL).
-PARALLEL_ROWS = 200_000
-PARTS = 2
-
-
 def _expr(table: str, f: schema.FieldSpec) -> str:
     if f.kind == "date":  # whole days: SQLite formats integers much faster than reals
         return f"CAST(julianday({f.name}) - {_EPOCH_JULIAN} AS INTEGER)"
@@ -165,53 +158,6 @@ def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = No
     return _to_table(table, _read_text(conn, table, where, (json.dumps([int(i) for i in ids]),)))
 
 
-def _in_parts(
-    inv: Inventory,
-    table: str,
-    mark: int,
-    bounds: list[int],
-    work: Callable[[sqlite3.Connection, str, tuple], Any],
-) -> list[Any] | None:
-    """``work(conn, where, params)`` for each id range ``bounds[k] < id <= bounds[k+1]``
-    at the same time, each on a read-only connection of its own (SQLite runs outside
-    the GIL); None when an edit came in between (the caller's change-log ``mark``)."""
-    parts: list[Any] = [None] * (len(bounds) - 1)
-    marks: list[int | None] = [None] * len(parts)
-
-    def run(k: int) -> None:
-        c = sqlite3.connect(f"file:{inv.path}?mode=ro", uri=True, check_same_thread=False)
-        try:
-            c.execute("BEGIN")
-            marks[k] = c.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
-            parts[k] = work(c, "WHERE id > ? AND id <= ?", (bounds[k], bounds[k + 1]))
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(1, len(parts))]
-    for t in threads:
-        t.start()
-    run(0)
-    for t in threads:
-        t.join()
-    if any(m != mark for m in marks) or any(p is None for p in parts):
-        return None  # not the same state as the caller's snapshot
-    return parts
-
-
-def _read_large(inv: Inventory, table: str, mark: int) -> Table | None:
-    """A large table read in :data:`PARTS` parallel id ranges; None for small tables,
-    or when an edit came in between (the caller then reads it whole)."""
-    conn = inv.conn
-    lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
-    if n < PARALLEL_ROWS:
-        return None
-    bounds = np.linspace(lo - 1, hi, PARTS + 1).astype(np.int64).tolist()
-    texts = _in_parts(inv, table, mark, bounds, lambda c, w, p: _read_chunked(c, table, *p))
-    if texts is None:
-        return None
-    return _to_table(table, np.concatenate(texts))
-
-
 def _to_table(table: str, data: np.ndarray) -> Table:
     table_data = Table(table, data[:, 0].astype(np.int64))
     fields = _fields(table)
@@ -249,12 +195,10 @@ def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
 def load(inv: Inventory) -> Activity:
     """Read everything the engine needs from ``inv`` in one read transaction."""
     conn = inv.conn
-    # other connections cannot see this one's uncommitted writes: read alone then
-    alone = conn.in_transaction or str(inv.path) in ("", ":memory:")
     with inv.snapshot():  # one consistent snapshot across tables
         log_mark = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone()[0]
         tables = {
-            name: (None if alone else _read_large(inv, name, log_mark)) or read_table(conn, name)
+            name: read_table(conn, name)
             for name in ("training_runs", "deployments", "usage", "sites", "hardware", "models")
         }
         sourcing = _rows(conn, "sourcing")
