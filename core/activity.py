@@ -118,44 +118,33 @@ def _fields(table: str) -> list[schema.FieldSpec]:
     return [f for f in schema.table(table).fields if f.kind not in ("text", "longtext")]
 
 
-def _read_text(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:
-    """The rows as one comma-separated text made in SQLite and parsed in C."""
-    exprs = ["id", *(_expr(table, f) for f in _fields(table))]
-    joined = " || ',' || ".join(f"ifnull({e}, 'nan')" for e in exprs)
-    text = conn.execute(
-        f"SELECT group_concat(x, ',') FROM (SELECT {joined} AS x FROM {table} {where} ORDER BY id)",
-        params,
-    ).fetchone()[0]
-    width = len(exprs)
-    # np.fromstring's text mode (sep=",") parses in C; it is not the deprecated binary mode
-    return np.fromstring(text, sep=",").reshape(-1, width) if text else np.empty((0, width))
-
-
-#: Rows per query when reading a large table: each text is parsed in a few tens of
-#: milliseconds, so a reader thread never holds Python's lock for long and the window
-#: stays responsive while the engine loads.
+#: Rows converted to numpy at a time: a reader thread holds Python's lock for a few
+#: tens of milliseconds at most, so the window stays responsive while the engine loads.
 CHUNK_ROWS = 50_000
 
 
-def _read_chunked(conn: sqlite3.Connection, table: str, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo < id <= hi`` read :data:`CHUNK_ROWS` ids at a time."""
-    parts = [
-        _read_text(conn, table, "WHERE id > ? AND id <= ?", (a, min(a + CHUNK_ROWS, hi)))
-        for a in range(lo, hi, CHUNK_ROWS)
-    ]
-    return np.concatenate(parts) if parts else _read_text(conn, table, "WHERE 0", ())
+def _read_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:
+    """The rows as a float array, one column per expression (NULL becomes NaN).
+
+    Fetching plain tuples and converting them :data:`CHUNK_ROWS` at a time is faster
+    here than formatting the numbers as text in SQLite and parsing them, and keeps every
+    double exact.
+    """
+    exprs = ["id", *(_expr(table, f) for f in _fields(table))]
+    cursor = conn.execute(f"SELECT {', '.join(exprs)} FROM {table} {where} ORDER BY id", params)
+    parts = []
+    while rows := cursor.fetchmany(CHUNK_ROWS):
+        parts.append(np.array(rows, dtype=np.float64))  # None -> NaN
+    return np.concatenate(parts) if parts else np.empty((0, len(exprs)))
 
 
 def read_table(conn: sqlite3.Connection, table: str, ids: np.ndarray | None = None) -> Table:
     """All numeric, date, choice and reference columns of ``table`` in id order (only
     the rows ``ids`` when given; ids that no longer exist are left out)."""
     if ids is None:
-        lo, hi, n = conn.execute(f"SELECT min(id), max(id), count(*) FROM {table}").fetchone()
-        if n > CHUNK_ROWS:
-            return _to_table(table, _read_chunked(conn, table, lo - 1, hi))
-        return _to_table(table, _read_text(conn, table, "", ()))
+        return _to_table(table, _read_rows(conn, table, "", ()))
     where = "WHERE id IN (SELECT value FROM json_each(?))"
-    return _to_table(table, _read_text(conn, table, where, (json.dumps([int(i) for i in ids]),)))
+    return _to_table(table, _read_rows(conn, table, where, (json.dumps([int(i) for i in ids]),)))
 
 
 def _to_table(table: str, data: np.ndarray) -> Table:
