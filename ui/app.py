@@ -111,6 +111,10 @@ def start(argv: Sequence[str]) -> tuple[QApplication, MainWindow | None]:
     loop); ``argv`` may hold one inventory path. No window (None) when a window of
     another launch had that inventory open and came forward instead."""
     configure_application_names()
+    # the engine computes on worker threads (dashboard, details): hand the interpreter
+    # lock back to the UI thread every millisecond instead of every 5 (see
+    # ui.dashboard_page.SWITCH_INTERVAL for what it costs a chart's paint otherwise)
+    sys.setswitchinterval(0.001)
     app = QApplication([sys.argv[0], *argv])
     app.setApplicationDisplayName(APP_NAME)
     QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
