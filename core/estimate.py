@@ -207,10 +207,9 @@ class Engine:
         for key in keys.tolist():
             self.notes.pop((key >> 40, key & (2**40 - 1)), None)
         self.notes.update(new_notes)
-        dead_mask = dead  # over the old lines; new lines start at ``first``
         self.pieces = emissions.replace_lines(
             self.pieces,
-            dead_mask,
+            dead,  # over the old lines; the new ones are numbered from ``first``
             new_lines,
             first,
             self.sites,
