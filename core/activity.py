@@ -131,7 +131,8 @@ def _read_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple) 
     double exact.
     """
     exprs = ["id", *(_expr(table, f) for f in _fields(table))]
-    cursor = conn.execute(f"SELECT {', '.join(exprs)} FROM {table} {where} ORDER BY id", params)
+    joined = ", ".join(exprs)  # schema names and fixed CASE fragments, no values
+    cursor = conn.execute(f"SELECT {joined} FROM {table} {where} ORDER BY id", params)
     parts = []
     while rows := cursor.fetchmany(CHUNK_ROWS):
         parts.append(np.array(rows, dtype=np.float64))  # None -> NaN
