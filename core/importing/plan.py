@@ -632,6 +632,11 @@ class RowScanner:
                     number, unit = units.split_number_unit(text)
                     value = units.parse_number(number, self.decimal_comma)
                     if unit and unit.strip().lower() not in (f.unit.lower(), f.unit.lower() + "s"):
+                        if not units.converts_to(f.unit):  # e.g. "1+5": never a unit
+                            where = f" in {f.unit}" if f.unit else ""
+                            raise ValueError(
+                                f"has '{unit}' after the number: write the number alone{where}"
+                            )
                         fac = units.factor(unit, f.unit)
             value *= fac
             if kind == "int":

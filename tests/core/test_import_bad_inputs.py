@@ -118,6 +118,17 @@ def test_text_in_numeric_columns(inventory, tmp_path, capsys):
     assert "models.csv, row 2, column 'Parameters (billions)' 'seven': must be a number" in text
 
 
+def test_arithmetic_or_stray_text_after_a_number_is_refused(inventory, tmp_path, capsys):
+    path = tmp_path / "models.csv"
+    path.write_text("Model,Parameters (billions)\nA,1+5\nB,2e3+1\n")
+    before = _digest(inventory)
+    code, text = _run(inventory, str(path), capsys=capsys)
+    assert code == 1
+    assert "row 2, column 'Parameters (billions)' '1+5': has '+5' after the number" in text
+    assert "row 3, column 'Parameters (billions)' '2e3+1': has '+1' after the number" in text
+    assert _digest(inventory) == before
+
+
 def test_missing_required_columns(inventory, tmp_path, capsys):
     path = tmp_path / "usage.csv"
     path.write_text("Deployment,Requests\nChat,100\n")
