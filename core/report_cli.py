@@ -45,13 +45,15 @@ def run(inv: Inventory, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _csv(est: Estimate, out: TextIO) -> None:
+    from core.importing.plan import escape_text  # names a spreadsheet would run
+
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["id", "name", "kind", "scope", "method_tier", *FIELDS])
     for r in est.rows:
         w.writerow(
             [
                 r.id,
-                r.name,
+                escape_text(r.name),
                 r.kind,
                 r.scope,
                 r.method_tier,

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.dashboard import PHASE_LABELS, PHASES, Bar, Trend, mass_unit, number
+from core.importing.plan import escape_text
 from ui import palette
 
 pg.setConfigOptions(antialias=True)
@@ -258,7 +259,8 @@ class ChartPanel(QFrame):
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            writer.writerows(rows)
+            # names and details come from the inventory: neutralise text a spreadsheet runs
+            writer.writerows([escape_text(c) if isinstance(c, str) else c for c in r] for r in rows)
         return Path(path)
 
     def _file_stem(self) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from core import schema
 from core.errors import ImportCancelled, ImportInvalidError, LedgerError
 from core.importing import matching
-from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner
+from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner, escape_text
 from core.importing.reading import clear_sheet_cache
 
 if TYPE_CHECKING:
@@ -66,8 +66,9 @@ def write_errors(path: Path, problems: list[Problem]) -> Path:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["file", "sheet", "row", "column", "value", "reason"])
-        for p in problems:
-            w.writerow([p.file, p.sheet, p.row, p.column, p.value, p.reason])
+        for p in problems:  # cells quote the imported file: neutralise formulas
+            cells = (p.file, p.sheet, p.row, p.column, p.value, p.reason)
+            w.writerow([escape_text(c) if isinstance(c, str) else c for c in cells])
     return path
 
 
