@@ -300,7 +300,7 @@ def _list(inv: Inventory, table: str, fmt: str, search: str, out: TextIO) -> Non
     if fmt == "csv":
         from core.importing.plan import escape_text  # text a spreadsheet would run
 
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a lone CR is quoted
         writer.writerow(columns)
         for rec in records:
             cells = ("" if rec[c] is None else rec[c] for c in columns)

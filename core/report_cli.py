@@ -47,7 +47,7 @@ def run(inv: Inventory, args: argparse.Namespace, out: TextIO) -> None:
 def _csv(est: Estimate, out: TextIO) -> None:
     from core.importing.plan import escape_text  # names a spreadsheet would run
 
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a lone CR is quoted
     w.writerow(["id", "name", "kind", "scope", "method_tier", *FIELDS])
     for r in est.rows:
         w.writerow(

@@ -306,3 +306,19 @@ def test_settings_command_switches_the_embodied_convention(tmp_path):
     assert amortised_q1 < embodied_in("2026-Q1")
     bad = run("settings", path, "embodied_convention=soon")
     assert bad.returncode == 1 and str(path) in bad.stderr
+
+
+def test_csv_output_keeps_a_carriage_return_inside_a_name(tmp_path):
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path) as inv:
+        inv.insert_logged("models", [{"name": "two\rlines", "version": "1"}], "test")
+    raw = subprocess.run(  # bytes: text mode would translate the carriage return
+        [sys.executable, str(ROOT / "main.py"), "list", str(path), "models", "--format", "csv"],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert [r["name"] for r in rows] == ["two\rlines"]
