@@ -10,7 +10,6 @@ import pytest
 
 from core import closing
 from core.commands import InsertRecord, UpdateRecord
-from core.demo import build_demo
 from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
@@ -18,22 +17,6 @@ from core.report import ReportOptions, build_for_closing, build_report, matching
 from core.report_model import format_number
 
 Q3 = parse_period("2026-Q3")
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("closing") / "demo.aicl"
-    build_demo(path).close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_path, tmp_path):
-    with Inventory.open(demo_path) as src:
-        src.save_copy(tmp_path / "demo.aicl")
-    inv = Inventory.open(tmp_path / "demo.aicl")
-    yield inv
-    inv.close()
 
 
 def close_q3(inv: Inventory) -> closing.Closing:

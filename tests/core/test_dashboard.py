@@ -9,18 +9,10 @@ import numpy as np
 import pytest
 
 from core import dashboard as dash
-from core.demo import build_demo
 from core.estimate import Engine
 from core.periods import parse_period
 
 PERIOD = "2026-Q3"
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("dash") / "demo.aicl"
-    build_demo(path).close()
-    return path
 
 
 @pytest.fixture(scope="module")

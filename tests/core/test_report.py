@@ -11,7 +11,6 @@ from python_calamine import CalamineWorkbook
 
 from core import cli
 from core.commands import UpdateRecord
-from core.demo import build_demo
 from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
@@ -28,23 +27,6 @@ from core.report_model import SECTIONS, Column, Report, Table, format_number, fo
 from core.report_xlsx import sheet_name, write_xlsx
 
 Q3 = parse_period("2026-Q3")
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("report") / "demo.aicl"
-    build_demo(path).close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_path, tmp_path):
-    """A private copy of the demo inventory."""
-    with Inventory.open(demo_path) as src:
-        src.save_copy(tmp_path / "demo.aicl")
-    inv = Inventory.open(tmp_path / "demo.aicl")
-    yield inv
-    inv.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from python_calamine import CalamineWorkbook
 import main
 from core import closing
 from core.commands import UpdateRecord
-from core.demo import build_demo
 from core.estimate import Engine
 from core.inventory import Inventory
 from core.periods import parse_period
@@ -37,22 +36,6 @@ def pdf_text(path, layout: bool = True) -> str:
 def pdf_pages(path) -> int:
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
     return int(re.search(r"Pages:\s+(\d+)", info.stdout)[1])
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("printed") / "demo.aicl"
-    build_demo(path).close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_path, tmp_path):
-    with Inventory.open(demo_path) as src:
-        src.save_copy(tmp_path / "demo.aicl")
-    inv = Inventory.open(tmp_path / "demo.aicl")
-    yield inv
-    inv.close()
 
 
 def large_inventory(path, n: int = 10_000) -> Inventory:

@@ -11,8 +11,6 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from core import closing
 from core.commands import UpdateRecord
-from core.demo import build_demo
-from core.inventory import Inventory
 from ui.closing_guard import GuardedEditor
 from ui.main_window import MainWindow
 from ui.report_dialog import ReportDialog
@@ -20,22 +18,6 @@ from ui.reports_page import ReportsPage
 from ui.settings import SettingsStore
 
 TODAY = dt.date(2026, 11, 28)
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("reports_page") / "demo.aicl"
-    build_demo(path).close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_path, tmp_path):
-    with Inventory.open(demo_path) as src:
-        src.save_copy(tmp_path / "demo.aicl")
-    inv = Inventory.open(tmp_path / "demo.aicl")
-    yield inv
-    inv.close()
 
 
 @pytest.fixture
