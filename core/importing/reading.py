@@ -181,19 +181,8 @@ def _iter_text(sheet: SheetInfo, start: int) -> Iterator[tuple[int, list[Any]]]:
                 if index < start:
                     continue
                 yield reader.line_num, [c if c.strip() else None for c in row]
-    except csv.Error as exc:
-        line = reader.line_num
-        if "field larger than field limit" in str(exc):
-            raise ImportReadError(
-                f"{sheet.file.name}, line {line}: a cell is longer than {limit:,} characters; "
-                "this is not an inventory table (or the quotes in the file do not match)."
-            ) from exc
-        raise ImportReadError(f"{sheet.file.name}, line {line}: not valid CSV ({exc}).") from exc
-    except UnicodeDecodeError as exc:
-        raise ImportReadError(
-            f"{sheet.file.name}: the text is not valid {sheet.dialect.encoding} "
-            f"(byte {exc.start:,}); save it as UTF-8 and try again."
-        ) from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _csv_read_error(sheet, reader.line_num, limit, exc) from exc
 
 
 # -- workbooks ----------------------------------------------------------------------------
@@ -505,19 +494,8 @@ def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[l
                     yield numbers, rows
                     numbers, rows = [], []
                     add_row, add_number = rows.append, numbers.append
-    except csv.Error as exc:
-        line = reader.line_num
-        if "field larger than field limit" in str(exc):
-            raise ImportReadError(
-                f"{sheet.file.name}, line {line}: a cell is longer than {limit:,} characters; "
-                "this is not an inventory table (or the quotes in the file do not match)."
-            ) from exc
-        raise ImportReadError(f"{sheet.file.name}, line {line}: not valid CSV ({exc}).") from exc
-    except UnicodeDecodeError as exc:
-        raise ImportReadError(
-            f"{sheet.file.name}: the text is not valid {sheet.dialect.encoding} "
-            f"(byte {exc.start:,}); save it as UTF-8 and try again."
-        ) from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _csv_read_error(sheet, reader.line_num, limit, exc) from exc
     if rows:
         yield numbers, rows
 
@@ -525,3 +503,21 @@ def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[l
 def normalise_cells(cells: list[Any]) -> list[Any]:
     """Blank text cells (empty or white space) as ``None``, as :func:`iter_rows` gives them."""
     return [None if isinstance(c, str) and not c.strip() else c for c in cells]
+
+
+def _csv_read_error(
+    sheet: SheetInfo, line: int, limit: int, exc: csv.Error | UnicodeDecodeError
+) -> ImportReadError:
+    """The message for a CSV that cannot be read past ``line``: what is wrong and what to do."""
+    name = sheet.file.name
+    if isinstance(exc, UnicodeDecodeError):
+        return ImportReadError(
+            f"{name}: the text is not valid {sheet.dialect.encoding} "
+            f"(byte {exc.start:,}); save it as UTF-8 and try again."
+        )
+    if "field larger than field limit" in str(exc):
+        return ImportReadError(
+            f"{name}, line {line}: a cell is longer than {limit:,} characters; "
+            "this is not an inventory table (or the quotes in the file do not match)."
+        )
+    return ImportReadError(f"{name}, line {line}: not valid CSV ({exc}).")
