@@ -159,6 +159,17 @@ class ChartPanel(QFrame):
     def redraw(self) -> None:
         """Draw again from the data last set (palette changes)."""
 
+    def _finish_time_axes(
+        self, legend: Sequence[tuple[str, str]], labels: Sequence[str], left: str
+    ) -> None:
+        """Legend, bucket labels, axis titles and limits of a chart over quarters or months."""
+        self.set_legend(legend)
+        self.x_axis.set_labels(labels)
+        self.plot.setLabel("left", left)
+        self.plot.setLabel("bottom", "Quarter" if labels and "Q" in labels[0] else "Month")
+        self.view.setLimits(xMin=-1, xMax=len(labels), yMin=0)
+        self.reset_view()
+
     def set_legend(self, entries: Sequence[tuple[str, str]]) -> None:
         """Coloured squares and names above the plot."""
         parts = [
@@ -383,14 +394,7 @@ class TrendChart(ChartPanel):
             self.plot.addItem(line)
             self.items["scenario"] = line
             legend.append((f"Scenario '{self.scenario_name}': total", series["neutral"]))
-        self.set_legend(legend)
-        self.x_axis.set_labels(t.labels)
-        self.plot.setLabel("left", f"Location-based emissions ({self.unit})")
-        self.plot.setLabel(
-            "bottom", "Quarter" if "Q" in (t.labels[0] if t.labels else "") else "Month"
-        )
-        self.view.setLimits(xMin=-1, xMax=len(x), yMin=0)
-        self.reset_view()
+        self._finish_time_axes(legend, t.labels, f"Location-based emissions ({self.unit})")
 
     def reset_view(self) -> None:
         if self.trend is None:
@@ -523,14 +527,7 @@ class LocationMarketChart(ChartPanel):
                 self.plot.addItem(item)
                 self.items[name] = item
             legend.append((f"dashed: scenario '{self.scenario_name}'", c["neutral"]))
-        self.set_legend(legend)
-        self.x_axis.set_labels(t.labels)
-        self.plot.setLabel("left", f"Emissions ({self.unit})")
-        self.plot.setLabel(
-            "bottom", "Quarter" if "Q" in (t.labels[0] if t.labels else "") else "Month"
-        )
-        self.view.setLimits(xMin=-1, xMax=len(x), yMin=0)
-        self.reset_view()
+        self._finish_time_axes(legend, t.labels, f"Emissions ({self.unit})")
 
     def reset_view(self) -> None:
         if self.trend is None:
