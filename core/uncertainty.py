@@ -156,7 +156,43 @@ def monte_carlo(
     ug, c = ug[nonzero], c[nonzero]
     u_of, g_of = ug // n_groups, ug % n_groups
     split = len(np.unique(u_of)) < len(u_of)  # a unit in several groups (by quarter)
+    # The samples are float32 (half the memory and time of float64), scaled by a power
+    # of two (exact) so that the largest value is about 1: every value within 30 orders
+    # of magnitude of it keeps float32's relative precision. Values spread wider than
+    # that (1e-40 kg next to 1 kg) would underflow: those are sampled in float64.
+    size = np.abs(c)
+    peak, least = float(size.max()), float(size.min())
+    wide = not (0 < peak < np.inf) or least < peak * 1e-30
+    scale = 1.0 if wide else 2.0 ** -np.ceil(np.log2(peak))
+    low, high, t_lo, t_hi, drivers = _sample(
+        u_of,
+        g_of,
+        c * scale,
+        split,
+        n_groups,
+        units,
+        a,
+        samples,
+        seed,
+        np.float64 if wide else np.float32,
+    )
+    return low / scale, high / scale, t_lo / scale, t_hi / scale, drivers
 
+
+def _sample(
+    u_of: np.ndarray,
+    g_of: np.ndarray,
+    c: np.ndarray,
+    split: bool,
+    n_groups: int,
+    units: Units,
+    a: engine.Assumptions,
+    samples: int,
+    seed: int,
+    dtype: type = np.float32,
+) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
+    """The Monte Carlo of :func:`monte_carlo` on central kg ``c`` per (unit ``u_of``,
+    group ``g_of``) pair, with samples of type ``dtype``."""
     rng = np.random.default_rng(seed)
     shared_u = {bit: rng.random(samples) for bit in _SAMPLED_SHARED}
     ranges = _shared_ranges(a)
@@ -170,7 +206,7 @@ def monte_carlo(
                 else:
                     blo, bhi = ranges[bit]
                 m_shared[k] *= _triangular(shared_u[bit], np.array(blo), np.array(bhi))
-    m_shared = m_shared.astype(np.float32)
+    m_shared = m_shared.astype(dtype)
     # own-error quantile tables, one per range, side by side in one 65,536-entry table
     n_pairs = len(units.pair_lo)
     slot_bits = max(int(np.ceil(np.log2(max(n_pairs, 1)))), 0)
@@ -178,7 +214,7 @@ def monte_carlo(
     if level_bits < 8:  # pragma: no cover - over 256 distinct ranges
         level_bits, slot_bits = 8, int(np.ceil(np.log2(n_pairs)))
     levels = (np.arange(2**level_bits) + 0.5) / 2**level_bits
-    table = np.ones((2**slot_bits, 2**level_bits), dtype=np.float32)
+    table = np.ones((2**slot_bits, 2**level_bits), dtype=dtype)
     table[:n_pairs] = _triangular(levels[None, :], units.pair_lo[:, None], units.pair_hi[:, None])
     table = table.ravel()
     index_dtype = np.uint16 if slot_bits + level_bits <= 16 else np.uint32
@@ -220,7 +256,7 @@ def monte_carlo(
         for k, lo in enumerate(range(0, len(c), step)):
             hi = min(lo + step, len(c))
             x = draws(lo, hi, k)
-            x *= c[lo:hi, None].astype(np.float32)
+            x *= c[lo:hi, None].astype(dtype)
             starts = np.flatnonzero(np.r_[True, g_of[lo + 1 : hi] != g_of[lo : hi - 1]])
             g_samples[g_of[lo:hi][starts]] += _sum_runs(x, starts)
         return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
@@ -230,14 +266,14 @@ def monte_carlo(
         bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
         # chunk ends: the last group boundary within ``step`` units of the chunk start
         ends = np.searchsorted(bounds, bounds + step, side="right") - 1
-        keep_rows = np.zeros((0, samples), dtype=np.float32)
+        keep_rows = np.zeros((0, samples), dtype=dtype)
         keep_groups = np.zeros(0, dtype=np.int64)
         k, lo_b = 0, 0
         while lo_b < len(bounds) - 1:
             hi_b = max(int(ends[lo_b]), lo_b + 1)
             lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
             x = draws(lo, hi, min(k, len(seeds) - 1))
-            x *= c[lo:hi, None].astype(np.float32)
+            x *= c[lo:hi, None].astype(dtype)
             starts = bounds[lo_b:hi_b] - lo
             g = _sum_runs(x, starts)
             total += g.sum(axis=0, dtype=np.float64)
@@ -313,7 +349,7 @@ def _monte_carlo_split(
         x *= m_shared[combo_of[lo:hi]]
         rows = by_row[row_bounds[k] : row_bounds[k + 1]]
         rows = rows[np.argsort(g_of[rows], kind="stable")]  # this chunk's (unit, group) rows
-        part = x[u_row[rows] - lo] * c[rows, None].astype(np.float32)
+        part = x[u_row[rows] - lo] * c[rows, None].astype(table.dtype)
         g = g_of[rows]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         g_samples[g[starts]] += _sum_runs(part, starts)
