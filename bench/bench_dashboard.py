@@ -41,6 +41,7 @@ the machine is shared, so read the ratios more than the seconds.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import statistics
 import sys
@@ -67,6 +68,12 @@ TICK_MS = 10
 class StallMeter:
     """The longest gap between ticks of a 10 ms timer on the UI thread (ms, less 10)."""
 
+    #: when set (``--trace-stalls MS``), every gap longer than this many ms writes the
+    #: stacks of all threads to ``trace_file`` (faulthandler's watchdog needs no GIL, so it
+    #: shows which thread held the interpreter lock)
+    trace_ms = 0
+    trace_file = None
+
     def __init__(self) -> None:
         self.timer = QTimer()
         self.timer.setInterval(TICK_MS)
@@ -82,12 +89,21 @@ class StallMeter:
     def stop(self) -> float:
         self._on_timer_timeout()
         self.timer.stop()
+        if self.trace_ms:
+            faulthandler.cancel_dump_traceback_later()
         return self.worst
 
     def _on_timer_timeout(self) -> None:
         gap = self.clock.nsecsElapsed() / 1e6
         self.clock.restart()
         self.worst = max(self.worst, gap - TICK_MS)
+        if self.trace_ms:
+            if gap - TICK_MS > self.trace_ms:
+                print(f"--- the stall above lasted {gap - TICK_MS:.0f} ms", file=self.trace_file)
+                self.trace_file.flush()
+            faulthandler.dump_traceback_later(
+                (self.trace_ms + TICK_MS) / 1000, file=self.trace_file
+            )
 
 
 def wait_for(page, action, timeout_s: float = 600.0) -> tuple[float, float, float, float]:
@@ -146,7 +162,19 @@ def main() -> None:
     parser.add_argument("--usage-rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--cold", type=int, default=2, help="cold first views (engine built)")
+    parser.add_argument(
+        "--trace-stalls",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="write every thread's stack to bench/out/stalls.txt when the UI thread stalls "
+        "over MS ms (to find what holds it)",
+    )
     args = parser.parse_args()
+    if args.trace_stalls:
+        (ROOT / "bench" / "out").mkdir(exist_ok=True)
+        StallMeter.trace_ms = args.trace_stalls
+        StallMeter.trace_file = open(ROOT / "bench" / "out" / "stalls.txt", "w")  # noqa: SIM115
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from ui.dashboard_page import DashboardPage  # imports pyqtgraph

@@ -118,9 +118,10 @@ def _fields(table: str) -> list[schema.FieldSpec]:
     return [f for f in schema.table(table).fields if f.kind not in ("text", "longtext")]
 
 
-#: Rows converted to numpy at a time: a reader thread holds Python's lock for a few
-#: tens of milliseconds at most, so the window stays responsive while the engine loads.
-CHUNK_ROWS = 50_000
+#: Rows converted to numpy at a time: a reader thread holds Python's lock for about
+#: 20 ms at most (50,000 rows held it 45 ms), so the window stays responsive while the
+#: engine loads.
+CHUNK_ROWS = 20_000
 
 
 def _read_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> np.ndarray:

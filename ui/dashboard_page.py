@@ -18,12 +18,13 @@ import html
 import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
+from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDateEdit,
     QFrame,
@@ -54,6 +55,22 @@ from ui.workers import Task, run_task
 #: paint (PySide releases the lock around them) while the engine computes: a chart's
 #: paint then took 250 ms instead of 25 ms on the large inventory
 SWITCH_INTERVAL = 0.001
+
+#: ms between the steps of showing a result or making the charts. Not 0: a zero-delay
+#: single shot is a posted event, and posted events posted while others are handled run
+#: in the same pass, so a chain of them would hold the UI thread as long as one step
+#: of the whole; a real timer lets input, paints and other timers in between.
+STEP_MS = 1
+
+#: each chart's cell in the dashboard's grid: (row, column[, rows, columns])
+CHART_CELLS = {
+    "trend": (0, 0),
+    "market": (0, 1),
+    "top": (1, 0, 2, 1),
+    "scope": (1, 1),
+    "quality": (2, 1),
+    "sites": (3, 0, 1, 2),
+}
 
 #: what the status line says while each stage runs
 STAGE_TEXT = {
@@ -320,6 +337,11 @@ class DashboardPage(QWidget):
         self.session = session or dash.DashboardSession(inventory.path)
         self.data: dash.Dashboard | None = None
         self._task: Task | None = None
+        #: the stage to start once the UI thread has drawn what the last one gave
+        self._deferred: tuple[str, dash.DashboardRequest, dash.Dashboard | None] | None = None
+        #: parts of the last result still to show, and what follows them
+        self._steps: list[Callable[[], None]] = []
+        self._steps_done: Callable[[], None] | None = None
         self._stage = ""
         self._cancel = threading.Event()
         self._pending = False
@@ -329,8 +351,71 @@ class DashboardPage(QWidget):
         self._build()
         self._fill_filters()
         self._fill_scenarios()
+        QTimer.singleShot(STEP_MS, self, self._on_chart_timeout)
 
     # -- layout -------------------------------------------------------------------------
+
+    def _chart_steps(self) -> Iterator[Callable[[], None]]:
+        """Each chart made and placed in the grid, one step per chart."""
+
+        def place(key: str, chart: QWidget) -> None:
+            self.charts[key] = chart
+            self._slots[key].layout().addWidget(chart)
+
+        def trend() -> None:
+            self.trend_chart = TrendChart()
+            self.trend_chart.title.setText("<b>Emissions over time by lifecycle phase</b>")
+            self.trend_chart.layout().itemAt(0).layout().insertWidget(1, self.granularity)
+            place("trend", self.trend_chart)
+
+        def market() -> None:
+            self.market_chart = LocationMarketChart()
+            place("market", self.market_chart)
+
+        def top() -> None:
+            self.top_chart = BarChart(
+                "Top emitters", color_of=self._top_color, legend=self._top_legend
+            )
+            self.top_chart.layout().itemAt(0).layout().insertWidget(1, self.top_by)
+            self.top_chart.bar_clicked.connect(self._on_chart_bar_clicked)
+            self.top_chart.max_label = 40
+            place("top", self.top_chart)
+
+        def scope() -> None:
+            self.scope_chart = BarChart("By scope and category")
+            place("scope", self.scope_chart)
+
+        def quality() -> None:
+            self.quality_chart = BarChart(
+                "Data quality: emissions by method",
+                market=False,
+                color_of=lambda b, dark: _tier_color(b.id, dark),
+                legend=lambda dark: [],
+            )
+            self.quality_chart.max_label = 40  # "Activity-based (device-hours) (20 %)"
+            place("quality", self.quality_chart)
+
+        def sites() -> None:
+            self.site_chart = BarChart("By site and region (grid factor on hover)")
+            self.site_chart.bar_clicked.connect(self._on_chart_bar_clicked)
+            self.site_chart.max_label = 40
+            place("sites", self.site_chart)
+
+        yield from (trend, market, top, scope, quality, sites)
+
+    @property
+    def charts_ready(self) -> bool:
+        """Every chart is made (they are, a few event-loop passes after the page)."""
+        return not self._chart_makers
+
+    def _on_chart_timeout(self) -> None:
+        if self._closed or not self._chart_makers:
+            return
+        self._chart_makers.pop(0)()
+        if self._chart_makers:
+            QTimer.singleShot(STEP_MS, self, self._on_chart_timeout)
+        elif self._stale and self.isVisible():  # shown (or edited) before they were made
+            QTimer.singleShot(0, self, self._on_shown_timeout)
 
     def _build(self) -> None:
         today = dt.date.today()
@@ -419,43 +504,23 @@ class DashboardPage(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setEnabled(False)
 
-        self.trend_chart = TrendChart()
-        self.trend_chart.title.setText("<b>Emissions over time by lifecycle phase</b>")
-        self.trend_chart.layout().itemAt(0).layout().insertWidget(1, self.granularity)
-        self.market_chart = LocationMarketChart()
-        self.top_chart = BarChart("Top emitters", color_of=self._top_color, legend=self._top_legend)
         self.top_by = QComboBox()
         for key, label in dash.TOP_GROUPINGS.items():
             self.top_by.addItem(f"by {label.lower()}", key)
-        self.top_chart.layout().itemAt(0).layout().insertWidget(1, self.top_by)
-        self.top_chart.bar_clicked.connect(self._on_chart_bar_clicked)
-        self.scope_chart = BarChart("By scope and category")
-        self.site_chart = BarChart("By site and region (grid factor on hover)")
-        self.site_chart.bar_clicked.connect(self._on_chart_bar_clicked)
-        self.quality_chart = BarChart(
-            "Data quality: emissions by method",
-            market=False,
-            color_of=lambda b, dark: _tier_color(b.id, dark),
-            legend=lambda dark: [],
-        )
-        for chart in (self.top_chart, self.site_chart):
-            chart.max_label = 40
-        self.charts = {
-            "trend": self.trend_chart,
-            "market": self.market_chart,
-            "top": self.top_chart,
-            "scope": self.scope_chart,
-            "sites": self.site_chart,
-            "quality": self.quality_chart,
-        }
-        grid = QGridLayout()
+        # The charts are made one per pass of the event loop (``_on_chart_timeout``):
+        # each takes 20-30 ms, all six at once would hold the window ~180 ms.
+        self.charts: dict[str, QWidget] = {}
+        self._chart_makers = list(self._chart_steps())
+        self.grid = grid = QGridLayout()
         grid.setSpacing(8)
-        grid.addWidget(self.trend_chart, 0, 0)
-        grid.addWidget(self.market_chart, 0, 1)
-        grid.addWidget(self.top_chart, 1, 0, 2, 1)
-        grid.addWidget(self.scope_chart, 1, 1)
-        grid.addWidget(self.quality_chart, 2, 1)
-        grid.addWidget(self.site_chart, 3, 0, 1, 2)
+        # a cell for each chart, made now so that placing a chart later leaves the
+        # others' size alone (re-laying out and re-painting all of them cost 60-110 ms)
+        self._slots: dict[str, QWidget] = {}
+        for key, cell in CHART_CELLS.items():
+            slot = self._slots[key] = QWidget()
+            slot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            grid.addWidget(slot, *cell)
         for row, height in ((0, 270), (1, 190), (2, 190), (3, 300)):
             grid.setRowMinimumHeight(row, height)
         grid.setColumnStretch(0, 1)
@@ -538,11 +603,20 @@ class DashboardPage(QWidget):
 
     @property
     def computing(self) -> bool:
-        return self._task is not None
+        """Whether figures are being computed or shown, or the charts still made."""
+        return (
+            self._task is not None
+            or self._deferred is not None
+            or bool(self._steps)
+            or not self.charts_ready
+        )
 
     def recompute(self) -> None:
         """Compute for the current controls now, or as soon as the running stage ends
         (it is asked to stop early; the stages it would have led to are dropped)."""
+        if not self.charts_ready:  # computed once they are
+            self._stale = True
+            return
         self._stale = False
         if self._task is not None:
             self._pending = True
@@ -550,9 +624,30 @@ class DashboardPage(QWidget):
             return
         self._start("central", self.request())
 
+    def _start_later(
+        self, stage: str, request: dash.DashboardRequest, shown: dash.Dashboard | None = None
+    ) -> None:
+        """Start ``stage`` once what was just shown is laid out and painted.
+
+        Drawing a full view takes the UI thread about 60 ms on the large inventory; a
+        worker computing at the same time competes for Python's interpreter lock and
+        stretches it past 100 ms. So the layout and paint events are handled first, with
+        the UI thread to itself, and the worker starts after them."""
+        self._deferred = (stage, request, shown)
+        QTimer.singleShot(0, self, self._on_deferred_timeout)
+
+    def _on_deferred_timeout(self) -> None:
+        if self._deferred is None or self._task is not None or self._closed:
+            return  # started, superseded or closed meanwhile
+        QApplication.sendPostedEvents()  # layout, resizes and paints of what was shown
+        if self._deferred is not None and self._task is None:
+            self._start(*self._deferred)
+
     def _start(
         self, stage: str, request: dash.DashboardRequest, shown: dash.Dashboard | None = None
     ) -> None:
+        self._deferred = None
+        self._steps, self._steps_done = [], None  # what is still to show of the last result
         self._stage, self._request = stage, request
         self._cancel = cancel = threading.Event()
         session = self.session
@@ -590,8 +685,14 @@ class DashboardPage(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._stale:
-            self.recompute()
+        if self._stale:  # after the first paint, which then has the UI thread to itself
+            QTimer.singleShot(0, self, self._on_shown_timeout)
+
+    def _on_shown_timeout(self) -> None:
+        if self._closed or not self._stale or self._task is not None:
+            return  # closed, or computing already
+        QApplication.sendPostedEvents()  # the first layout and paint, uncontended
+        self.recompute()
 
     def shutdown(self) -> None:
         """Release the session's connection (on a pool thread: it may still be computing)."""
@@ -627,15 +728,37 @@ class DashboardPage(QWidget):
         if result is None:  # an edit arrived between stages: start again from it
             self._start("central", request)
             return
-        if self._stage in ("range", "band") and self.data is not None:
-            self.show_ranges(result)  # only the range card and the trend change
+        stage = self._stage
+        if stage in ("range", "band") and self.data is not None:
+            # only the range card and the trend change
+            steps = [lambda: self.show_ranges(result)]
         else:
-            self.show_data(result)
-        if self._stage == "central":
+            steps = self._display_steps(result)
+        self._steps = steps
+        self._steps_done = lambda: self._after_shown(stage, request, result)
+        QTimer.singleShot(STEP_MS, self, self._on_step_timeout)
+
+    def _on_step_timeout(self) -> None:
+        """Show the next part of a result: one part per pass of the event loop, so that
+        each part's update and paint are a short stall of their own."""
+        if self._closed or not self._steps:
+            return  # a new computation started (it dropped these steps) or closed
+        self._steps.pop(0)()
+        if self._steps:
+            QTimer.singleShot(STEP_MS, self, self._on_step_timeout)
+            return
+        done, self._steps_done = self._steps_done, None
+        if done is not None:
+            done()
+
+    def _after_shown(
+        self, stage: str, request: dash.DashboardRequest, result: dash.Dashboard
+    ) -> None:
+        if stage == "central":
             self.figures_shown.emit()
         following = self._next_stage(request)
         if following is not None:
-            self._start(following, request, result)
+            self._start_later(following, request, result)
             return
         self.busy.setVisible(False)
         self.status.setText(f"Updated {dt.datetime.now():%H:%M:%S}")
@@ -679,46 +802,69 @@ class DashboardPage(QWidget):
         self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
 
     def show_data(self, data: dash.Dashboard) -> None:
-        self.data = data
+        """Show every figure and chart of ``data`` now."""
+        for step in self._display_steps(data):
+            step()
+
+    def _display_steps(self, data: dash.Dashboard) -> list[Callable[[], None]]:
+        """Showing ``data`` in steps of a few milliseconds each: the key figures and
+        notes, then one chart at a time (each chart's update and paint take 5-20 ms)."""
         b, s = data.baseline, data.scenario
         prev = b.previous.label
-        for key, card in self.cards.items():
-            card.show_figure(b.figures[key], prev, s.figures[key] if s else None)
-        note = b.range_note if b.ranges_ready else "P5–P95 ranges: computing…"
-        self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
-        self.market_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
-        what = dash.TOP_GROUPINGS[b.top_by].lower()
-        total = b.figures["location"].value
-        shown = sum(x.location for x in b.top)
-        share = f", {shown / total * 100:.0f} % of the total" if total > 0 else ""
-        self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total}{share}")
-        self.top_chart.subtitle.setToolTip(f"Grouped by {what}")
-        self.scope_chart.set_bars(b.scopes)
-        self.site_chart.set_bars(b.sites[:12], f"{min(12, len(b.sites))} of {len(b.sites)} sites")
-        quality_total = sum(b.quality.values())
-        self.quality_chart.set_bars(
-            [
-                dash.Bar(
-                    t,
-                    f"{TIER_LABELS[t]} ({v / quality_total * 100:.0f} %)"
-                    if quality_total
-                    else TIER_LABELS[t],
-                    v,
-                    v,
-                    detail=f"{v / quality_total * 100:.0f} % of location-based emissions"
-                    if quality_total
-                    else "",
-                )
-                for t, v in b.quality.items()
-            ]
-        )
-        self._show_equivalences(b)
-        notes = [n for n in b.notes if "not varied" not in n]
-        filt = " Filtered view." if b.filters.active else ""
-        self.notes.setText(
-            f"Period {b.period.label} ({b.period.start:%d %b %Y} – {b.period.end:%d %b %Y}), "
-            f"compared with {prev}.{filt} " + " ".join(notes)
-        )
+
+        def figures() -> None:
+            self.data = data
+            for key, card in self.cards.items():
+                card.show_figure(b.figures[key], prev, s.figures[key] if s else None)
+            self._show_equivalences(b)
+            notes = [n for n in b.notes if "not varied" not in n]
+            filt = " Filtered view." if b.filters.active else ""
+            self.notes.setText(
+                f"Period {b.period.label} ({b.period.start:%d %b %Y} – "
+                f"{b.period.end:%d %b %Y}), compared with {prev}.{filt} " + " ".join(notes)
+            )
+
+        def trend() -> None:
+            note = b.range_note if b.ranges_ready else "P5–P95 ranges: computing…"
+            self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
+
+        def market() -> None:
+            self.market_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
+
+        def top() -> None:
+            what = dash.TOP_GROUPINGS[b.top_by].lower()
+            total = b.figures["location"].value
+            shown = sum(x.location for x in b.top)
+            share = f", {shown / total * 100:.0f} % of the total" if total > 0 else ""
+            self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total}{share}")
+            self.top_chart.subtitle.setToolTip(f"Grouped by {what}")
+
+        def scopes() -> None:
+            self.scope_chart.set_bars(b.scopes)
+
+        def sites() -> None:
+            self.site_chart.set_bars(
+                b.sites[:12], f"{min(12, len(b.sites))} of {len(b.sites)} sites"
+            )
+
+        def quality() -> None:
+            total = sum(b.quality.values())
+            self.quality_chart.set_bars(
+                [
+                    dash.Bar(
+                        t,
+                        f"{TIER_LABELS[t]} ({v / total * 100:.0f} %)" if total else TIER_LABELS[t],
+                        v,
+                        v,
+                        detail=f"{v / total * 100:.0f} % of location-based emissions"
+                        if total
+                        else "",
+                    )
+                    for t, v in b.quality.items()
+                ]
+            )
+
+        return [figures, trend, market, top, scopes, sites, quality]
 
     def _show_equivalences(self, b: dash.DashboardData) -> None:
         """One label per equivalence, each with its factor and source on hover."""

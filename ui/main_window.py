@@ -6,10 +6,12 @@ numpy, the forms, the commands) are imported then: the empty window paints first
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,7 +34,7 @@ from core.inventory import Inventory
 from ui.detail_panel import EntryDetailPanel
 from ui.plain_text import literal
 from ui.settings import SettingsStore, demo_inventory_path
-from ui.welcome import NoInventoryPanel, PlaceholderPage, WelcomePanel
+from ui.welcome import LoadingPage, NoInventoryPanel, PlaceholderPage, WelcomePanel
 from ui.workers import run_task
 
 if TYPE_CHECKING:
@@ -113,6 +115,8 @@ class MainWindow(QMainWindow):
         self.opening.setEnabled(False)  # greyed: a moment's notice, nothing to act on
         self.stack.addWidget(self.opening)
         self.welcome: WelcomePanel | None = None
+        #: shown in the dashboard's place while its modules load (``_loading_dashboard``)
+        self._dashboard_loading: LoadingPage | None = None
         #: the engine of the open inventory, shared by the dashboard and the details
         self.engine_session: DashboardSession | None = None
         self.details = EntryDetailPanel(self)
@@ -409,6 +413,7 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(page)
             page.deleteLater()
         self.pages.clear()
+        self._drop_dashboard_loading()
         self._dirty.clear()
         self.details.clear_inventory()
         if self.engine_session is not None:  # on a pool thread: it may still be computing
@@ -594,13 +599,9 @@ class MainWindow(QMainWindow):
                 assert self.inventory is not None and self.editor is not None
                 page = InventoryPage(self.inventory, self.editor, key)
             elif key == "dashboard":
-                from ui.dashboard_page import DashboardPage  # imports pyqtgraph
-
-                assert self.inventory is not None
-                page = DashboardPage(
-                    self.inventory, session=self.engine_session, editor=self.editor
-                )
-                page.entry_activated.connect(self._on_dashboard_entry_activated)
+                if "ui.dashboard_page" not in sys.modules:
+                    return self._loading_dashboard()
+                page = self._dashboard_page()
             elif key == "reports":
                 from ui.reports_page import ReportsPage  # quarters, closing, restatements
 
@@ -618,6 +619,47 @@ class MainWindow(QMainWindow):
             self.pages[key] = page
             self.stack.addWidget(page)
         return page
+
+    def _dashboard_page(self) -> QWidget:
+        from ui.dashboard_page import DashboardPage  # imports pyqtgraph
+
+        assert self.inventory is not None
+        page = DashboardPage(self.inventory, session=self.engine_session, editor=self.editor)
+        page.entry_activated.connect(self._on_dashboard_entry_activated)
+        return page
+
+    def _loading_dashboard(self) -> QWidget:
+        """A page saying the dashboard is loading, while its modules (pyqtgraph, about
+        half a second) are imported on a worker thread; the window stays responsive and
+        the dashboard replaces this page when they are in."""
+        if self._dashboard_loading is None:
+            self._dashboard_loading = LoadingPage("Loading the dashboard…")
+            self.stack.addWidget(self._dashboard_loading)
+            run_task(
+                lambda: importlib.import_module("ui.dashboard_page"),
+                self._on_dashboard_import_finished,
+                self._on_dashboard_import_failed,
+            )
+        return self._dashboard_loading
+
+    def _drop_dashboard_loading(self) -> bool:
+        """Remove the loading page; whether it was the page shown."""
+        loading, self._dashboard_loading = self._dashboard_loading, None
+        if loading is None:
+            return False
+        shown = self.stack.currentWidget() is loading
+        self.stack.removeWidget(loading)
+        loading.deleteLater()
+        return shown
+
+    def _on_dashboard_import_finished(self, _module: object) -> None:
+        # built now if still asked for, else when next shown
+        if self._drop_dashboard_loading() and self.inventory is not None:
+            self.stack.setCurrentWidget(self._page("dashboard"))
+
+    def _on_dashboard_import_failed(self, message: str) -> None:
+        if self._dashboard_loading is not None:
+            self._dashboard_loading.set_text(f"The dashboard could not be loaded: {message}")
 
     def _table_pages(self) -> dict[str, InventoryPage]:
         """The table pages built so far."""
@@ -768,6 +810,15 @@ class MainWindow(QMainWindow):
 
         dialog = AboutDialog(self.inventory.path if self.inventory else None, self)
         dialog.exec()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the system palette changed
+            # a widget with a style sheet keeps the palette it was polished with: the
+            # navigation list stayed white when the system switched to a dark palette
+            sheet = self.nav.styleSheet()
+            self.nav.setStyleSheet("")  # setting the same text again changes nothing
+            self.nav.setStyleSheet(sheet)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_window_geometry(self.saveGeometry())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from core import APP_NAME
 
@@ -85,6 +85,29 @@ class NoInventoryPanel(QWidget):
         self.open_button.clicked.connect(self.open_requested)
         column.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+
+
+class LoadingPage(QWidget):
+    """A moment's notice while a page loads: its text and a busy bar."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        column = _centered_column(self)
+        self.label = QLabel(text)
+        self.label.setWordWrap(True)
+        self.label.setMaximumWidth(560)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # busy, no percentage
+        self.busy.setMaximumWidth(240)
+        self.busy.setTextVisible(False)
+        column.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def set_text(self, text: str) -> None:
+        """Say something else (a failure): the busy bar goes."""
+        self.label.setText(text)
+        self.busy.hide()
 
 
 class PlaceholderPage(QWidget):

@@ -398,6 +398,7 @@ def test_dashboard_labels_tooltips_and_charts_show_markup_literally(qtbot, windo
     from ui.dashboard_page import DashboardPage
 
     window.show_page("dashboard")
+    qtbot.waitUntil(lambda: "dashboard" in window.pages, timeout=20_000)
     page = window.pages["dashboard"]
     assert isinstance(page, DashboardPage)
     index = page.period.findData("2026-Q1")

@@ -42,6 +42,7 @@ def window(qtbot, demo_file, tmp_path):
 
 def open_dashboard(qtbot, window):
     window.show_page("dashboard")
+    qtbot.waitUntil(lambda: "dashboard" in window.pages, timeout=20000)  # the first: loads
     page = window.pages["dashboard"]
     qtbot.waitUntil(lambda: page.data is not None and not page.computing, timeout=20000)
     return page
@@ -67,6 +68,9 @@ def test_start_up_does_not_import_pyqtgraph_until_the_dashboard_shows(tmp_path, 
         "w = MainWindow(); w.show(); w.open_inventory(sys.argv[1]); w.show_page('models')\n"
         "before = 'pyqtgraph' in sys.modules\n"
         "w.show_page('dashboard')\n"
+        "import time; t = time.monotonic()\n"  # pyqtgraph loads on a worker meanwhile
+        "while 'dashboard' not in w.pages and time.monotonic() - t < 60:\n"
+        "    app.processEvents(); time.sleep(0.01)\n"
         "print(before, 'pyqtgraph' in sys.modules)\n"
         "w.pages['dashboard'].shutdown()\n"
         "from PySide6.QtCore import QThreadPool; QThreadPool.globalInstance().waitForDone()\n"

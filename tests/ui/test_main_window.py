@@ -114,6 +114,53 @@ def test_every_page_opens(window, inv_path):
         assert window.stack.currentWidget() is not window.no_inventory
 
 
+def test_dashboard_loads_its_modules_off_the_ui_thread(qtbot, window, inv_path, monkeypatch):
+    """The first time, a loading page shows at once while pyqtgraph and the dashboard's
+    modules are imported on a worker; the dashboard then replaces it by itself."""
+    import importlib
+    import sys
+    import threading
+
+    from ui.welcome import LoadingPage
+
+    monkeypatch.delitem(sys.modules, "ui.dashboard_page", raising=False)  # as when started
+    imported_on = []
+    real_import = importlib.import_module
+
+    def spy(name, *args, **kwargs):
+        if name == "ui.dashboard_page" and name not in sys.modules:
+            imported_on.append(threading.current_thread() is threading.main_thread())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", spy)
+    window.open_inventory(inv_path)
+    window.show_page("dashboard")
+    loading = window.stack.currentWidget()
+    assert isinstance(loading, LoadingPage) and "dashboard" not in window.pages
+    assert "Loading the dashboard" in loading.label.text()
+    qtbot.waitUntil(lambda: "dashboard" in window.pages, timeout=30_000)
+    assert window.stack.currentWidget() is window.pages["dashboard"]
+    assert imported_on == [False]  # imported once, on a worker thread
+    stacked = [window.stack.widget(i) for i in range(window.stack.count())]
+    assert not any(isinstance(w, LoadingPage) for w in stacked)  # the loading page is gone
+
+
+def test_dashboard_loading_is_dropped_when_the_inventory_closes(qtbot, window, inv_path):
+    import sys
+
+    window.open_inventory(inv_path)
+    sys.modules.pop("ui.dashboard_page", None)
+    try:
+        window.show_page("dashboard")
+        window.close_inventory()
+        qtbot.waitUntil(lambda: "ui.dashboard_page" in sys.modules, timeout=30_000)
+        qtbot.wait(50)  # the import's finished slot has run
+        assert window.stack.currentWidget() is window.no_inventory
+        assert "dashboard" not in window.pages
+    finally:
+        import ui.dashboard_page  # noqa: F401  (back for the other tests)
+
+
 def test_add_through_the_form_then_undo_and_redo(window, inv_path, monkeypatch):
     window.open_inventory(inv_path)
     page = open_page(window, "models")
@@ -348,3 +395,27 @@ def test_form_refuses_power_over_ten_times_the_tdp(qtbot, inv_path):
         assert not dialog.buttons.button(dialog.buttons.StandardButton.Save).isEnabled()
         fill(dialog, avg_power_w="380")
         assert dialog.error_text("avg_power_w") == ""
+
+
+def test_navigation_follows_a_change_of_the_system_palette(qtbot, window):
+    """The navigation list has a style sheet; it must still take a new (dark) palette."""
+    from PySide6.QtGui import QColor, QPalette
+
+    app = QApplication.instance()
+    before = QPalette(app.palette())
+    dark = QPalette(before)
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(
+            lambda: window.nav.palette().color(QPalette.ColorRole.Base).name() == "#1e1e1e"
+        )
+        light = QPalette(before)
+        light.setColor(QPalette.ColorRole.Base, QColor("#fafafa"))
+        app.setPalette(light)  # and back to a light one
+        qtbot.waitUntil(
+            lambda: window.nav.palette().color(QPalette.ColorRole.Base).name() == "#fafafa"
+        )
+    finally:
+        app.setPalette(before)
