@@ -12,13 +12,42 @@ published range and are not varied.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from core import engine
 
 _SAMPLED_SHARED = (engine.U_TRAIN, engine.U_INF, engine.HOST, engine.PUE_DEF, engine.LIFETIME)
+
+#: threads drawing chunks at once: numpy's generators, gathers, sums and sorts release
+#: the interpreter lock, so chunks run side by side on several cores
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _in_order(fn: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
+    """``fn`` of each item, computed on :data:`_WORKERS` threads, yielded in the items'
+    order (so that sums come out the same bit for bit as one thread's). At most two
+    results per thread wait to be taken, which bounds the memory held."""
+    if _WORKERS == 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * _WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _triangular(u: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -252,13 +281,17 @@ def _sample(
     total = np.zeros(samples)
     low, high = np.zeros(n_groups), np.zeros(n_groups)
     if not many:
-        g_samples = np.zeros((n_groups, samples))
-        for k, lo in enumerate(range(0, len(c), step)):
-            hi = min(lo + step, len(c))
+
+        def group_sums(k: int) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = k * step, min((k + 1) * step, len(c))
             x = draws(lo, hi, k)
             x *= c[lo:hi, None].astype(dtype)
             starts = np.flatnonzero(np.r_[True, g_of[lo + 1 : hi] != g_of[lo : hi - 1]])
-            g_samples[g_of[lo:hi][starts]] += _sum_runs(x, starts)
+            return g_of[lo:hi][starts], _sum_runs(x, starts)
+
+        g_samples = np.zeros((n_groups, samples))
+        for gid, sums in _in_order(group_sums, range(len(range(0, len(c), step)))):
+            g_samples[gid] += sums
         return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
     else:
         # many small groups: chunks end on group boundaries; each group is finished in
@@ -266,28 +299,37 @@ def _sample(
         bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
         # chunk ends: the last group boundary within ``step`` units of the chunk start
         ends = np.searchsorted(bounds, bounds + step, side="right") - 1
-        keep_rows = np.zeros((0, samples), dtype=dtype)
-        keep_groups = np.zeros(0, dtype=np.int64)
+        chunks = []  # (chunk number, first bound, last bound)
         k, lo_b = 0, 0
         while lo_b < len(bounds) - 1:
             hi_b = max(int(ends[lo_b]), lo_b + 1)
+            chunks.append((min(k, len(seeds) - 1), lo_b, hi_b))
+            k, lo_b = k + 1, hi_b
+
+        def finish_groups(chunk: tuple[int, int, int]) -> tuple:
+            k, lo_b, hi_b = chunk
             lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
-            x = draws(lo, hi, min(k, len(seeds) - 1))
+            x = draws(lo, hi, k)
             x *= c[lo:hi, None].astype(dtype)
             starts = bounds[lo_b:hi_b] - lo
             g = _sum_runs(x, starts)
-            total += g.sum(axis=0, dtype=np.float64)
-            gid = g_of[lo:hi][starts]
             s = np.sort(g, axis=1)
-            low[gid], high[gid] = _pct_sorted(s, 5), _pct_sorted(s, 95)
+            g_low, g_high = _pct_sorted(s, 5), _pct_sorted(s, 95)
             # widest ranges first: a group's covariance with the total is at most its
             # spread times the total's, so the drivers are among them
-            top = np.argsort(low[gid] - high[gid])[:256]
-            keep_rows = np.concatenate([keep_rows, g[top]])
-            keep_groups = np.concatenate([keep_groups, gid[top]])
+            top = np.argsort(g_low - g_high)[:256]
+            gid = g_of[lo:hi][starts]
+            return gid, g_low, g_high, g.sum(axis=0, dtype=np.float64), g[top], gid[top]
+
+        keep_rows = np.zeros((0, samples), dtype=dtype)
+        keep_groups = np.zeros(0, dtype=np.int64)
+        for gid, g_low, g_high, g_total, top_rows, top_groups in _in_order(finish_groups, chunks):
+            total += g_total
+            low[gid], high[gid] = g_low, g_high
+            keep_rows = np.concatenate([keep_rows, top_rows])
+            keep_groups = np.concatenate([keep_groups, top_groups])
             best = np.argsort(low[keep_groups] - high[keep_groups])[:256]
             keep_rows, keep_groups = keep_rows[best], keep_groups[best]
-            k, lo_b = k + 1, hi_b
         return _drivers_and_totals(
             low, high, total, keep_groups, keep_rows.astype(np.float64), samples
         )
@@ -339,9 +381,9 @@ def _monte_carlo_split(
     seeds = np.random.SeedSequence(seed).spawn(1 + len(unique_u) // step)
     by_row = np.argsort(u_row, kind="stable")
     row_bounds = np.searchsorted(u_row[by_row], np.arange(0, len(unique_u) + step, step))
-    g_samples = np.zeros((n_groups, samples))
-    for k, lo in enumerate(range(0, len(unique_u), step)):
-        hi = min(lo + step, len(unique_u))
+
+    def group_sums(k: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = k * step, min((k + 1) * step, len(unique_u))
         r = np.random.Generator(np.random.PCG64DXSM(seeds[k]))
         idx = r.integers(0, 2**level_bits, size=(hi - lo, samples), dtype=index_dtype)
         idx |= (pair_of[lo:hi].astype(index_dtype) << level_bits)[:, None]
@@ -352,7 +394,11 @@ def _monte_carlo_split(
         part = x[u_row[rows] - lo] * c[rows, None].astype(table.dtype)
         g = g_of[rows]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        g_samples[g[starts]] += _sum_runs(part, starts)
+        return g[starts], _sum_runs(part, starts)
+
+    g_samples = np.zeros((n_groups, samples))
+    for gid, sums in _in_order(group_sums, range(len(range(0, len(unique_u), step)))):
+        g_samples[gid] += sums
     return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
 
 

@@ -120,3 +120,32 @@ def test_by_month_splits_each_quarter_into_its_months(demo_engine):
         inside = [m for m in months if first <= int(m.id[5:]) < first + 3]
         assert sum(m.location_kgco2e for m in inside) == pytest.approx(row.location_kgco2e)
     assert all(m.low_kgco2e <= m.location_kgco2e * 1.02 for m in months)
+
+
+@pytest.mark.parametrize(
+    ("by", "many"), [("entry", True), ("entry", False), ("phase", False), ("quarter", False)]
+)
+def test_chunks_drawn_on_several_threads_give_the_same_figures_bit_for_bit(
+    demo_engine, monkeypatch, by, many
+):
+    """Chunks are drawn side by side on threads and combined in their order: the figures
+    do not depend on the number of threads (by quarter takes the split path: a unit's
+    draws shared out over several quarters)."""
+    from core import uncertainty
+
+    monkeypatch.setattr(uncertainty, "_CHUNK_ELEMENTS", 20_000)  # many chunks
+    if many:
+        monkeypatch.setattr(uncertainty, "_MANY_GROUPS", 0)
+    results = []
+    for workers in (1, 4):
+        monkeypatch.setattr(uncertainty, "_WORKERS", workers)
+        est = demo_engine.estimate("2026", by=by, samples=1000, seed=5)
+        results.append(
+            (
+                est.totals,
+                [(r.id, r.kind, r.low_kgco2e, r.high_kgco2e) for r in est.rows],
+                est.drivers,
+            )
+        )
+    assert len(results[0][1]) > 3
+    assert results[0] == results[1]
