@@ -61,6 +61,25 @@ class PieceResults:
     renewable_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # covered kWh
     _cell_index: dict[int, int] | None = None
     _by_day: tuple[np.ndarray, np.ndarray] | None = None  # pieces ordered by first day
+    #: per cell: kWh, market rate (kg/kWh), renewable share and residual fallback, as
+    #: last computed (an edit recomputes the pieces of the cells whose figures changed)
+    _cells: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: pieces ordered by cell, the start of each cell's run, and how many pieces (the
+    #: first ones) the order covers; pieces appended later are checked one by one
+    _by_cell: tuple[np.ndarray, np.ndarray, int] | None = None
+
+    def pieces_of(self, cells: np.ndarray) -> np.ndarray:
+        """The pieces in ``cells`` (sorted distinct cell indices), in ascending order."""
+        if self._by_cell is None:
+            order = np.argsort(self.cell, kind="stable")
+            starts = np.searchsorted(self.cell[order], np.arange(len(self.cell_keys) + 1))
+            self._by_cell = (order, starts, len(self.cell))
+        order, starts, covered = self._by_cell
+        indexed = cells[cells < len(starts) - 1].tolist()
+        parts = [order[starts[c] : starts[c + 1]] for c in indexed]
+        later = np.arange(covered, len(self.cell))
+        parts.append(later[np.isin(self.cell[later], cells)])
+        return np.sort(np.concatenate(parts))
 
     def lookup(self, piece: int) -> factors.GridLookup | None:
         """The grid factor lookup of one piece (None: the site's own factor)."""
@@ -89,8 +108,9 @@ class PieceResults:
         order, days = self._by_day
         first = np.datetime64(period.start, "D").astype(np.int64)
         last = np.datetime64(period.end, "D").astype(np.int64)
-        lo = np.searchsorted(days, first - 31, side="left")
-        hi = np.searchsorted(days, last, side="right")
+        # keys of the index's own type: an int64 key would convert the whole index
+        lo = np.searchsorted(days, days.dtype.type(first - 31), side="left")
+        hi = np.searchsorted(days, days.dtype.type(last), side="right")
         candidates = order[lo:hi]
         if len(order) < len(self.line):  # appended since the index was built
             candidates = np.concatenate([candidates, np.arange(len(order), len(self.line))])
@@ -160,7 +180,12 @@ def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, 
 
 def factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct keys, index of each key among them) for int64 keys with few
-    distinct values: a hashed unique and a binary search, not a sort of every key."""
+    distinct values: a hashed unique and a binary search, not a sort of every key; small
+    non-negative keys (phases, scopes, sites, quarters) by a count of each value."""
+    if len(keys) and keys.min() >= 0 and keys.max() < 2 * len(keys) + 1024:
+        present = np.bincount(keys) > 0
+        distinct = np.flatnonzero(present)
+        return distinct.astype(keys.dtype), (np.cumsum(present) - 1)[keys]
     distinct = np.unique(keys)
     return distinct, np.searchsorted(distinct, keys)
 
@@ -255,8 +280,8 @@ def replace_lines(
     """``p`` after an edit: pieces of ``dead_lines`` (a mask over the old lines) retired,
     pieces of ``new_lines`` (numbered from ``first_line``) added, and
     the market-based figures of every piece recomputed."""
-    if dead_lines.any():
-        p.alive &= ~dead_lines[p.line]
+    retired = np.flatnonzero(p.alive & dead_lines[p.line]) if dead_lines.any() else _NONE
+    p.alive[retired] = False
     cols, table = _base(new_lines, first_line, sites, a, today, len(p.lookup_table))
     keys = cols.pop("_key")
     if p._cell_index is None:
@@ -280,9 +305,68 @@ def replace_lines(
         cell_factor=columns.append(p.cell_factor, np.array(added_factor, dtype=np.float64)),
         _cell_index=index,
         _by_day=p._by_day,  # still valid for the old pieces; new ones are checked apart
+        _by_cell=p._by_cell,  # likewise
     )
-    apply_market(out, sites, sourcing, site_ids)
+    if not _update_market(out, p, retired, sites, sourcing, site_ids):
+        apply_market(out, sites, sourcing, site_ids)
     return out
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+#: an edit touching more cells than this recomputes the market figures of every piece
+_INCREMENTAL_CELLS = 5_000
+
+
+def _update_market(
+    p: PieceResults,
+    before: PieceResults,
+    retired: np.ndarray,
+    sites: SiteTable,
+    sourcing: list[dict],
+    site_ids: np.ndarray,
+) -> bool:
+    """Market-based figures of ``p`` after an edit, from those of ``before`` (its
+    pieces up to the edit): only the cells that lost pieces (``retired``) or gained the
+    new ones get their kWh summed again, and only the pieces of cells whose rate, share
+    or fallback changed are recomputed. Every figure is what :func:`apply_market` gives
+    bit for bit: a cell's pieces are summed in the same order. False when there is
+    nothing to start from or too much changed (then call :func:`apply_market`)."""
+    if before._cells is None or len(before.renewable_kwh) != len(before.cell):
+        return False
+    old_kwh, old_rate, old_share, old_fallback = before._cells
+    n_old, n_cells = len(before.cell), len(p.cell_keys)
+    new = np.arange(n_old, len(p.cell))
+    touched = np.unique(np.concatenate([p.cell[retired], p.cell[new]]))
+    if len(touched) > _INCREMENTAL_CELLS:
+        return False
+    members = p.pieces_of(touched)
+    live = np.where(p.alive[members], p.facility_kwh[members], 0.0)
+    cell_kwh = np.zeros(n_cells)
+    cell_kwh[: len(old_kwh)] = old_kwh
+    cell_kwh[touched] = np.bincount(
+        np.searchsorted(touched, p.cell[members]), weights=live, minlength=len(touched)
+    )
+    rate, share, fallback, covered = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    k = len(old_rate)
+    changed = np.ones(n_cells, dtype=bool)
+    changed[:k] = (rate[:k] != old_rate) | (share[:k] != old_share) | (fallback[:k] != old_fallback)
+    cells = np.flatnonzero(changed)
+    if len(cells) > _INCREMENTAL_CELLS:
+        return False
+    at = np.union1d(p.pieces_of(cells), new)
+    c = p.cell[at]
+    kwh, embodied = p.facility_kwh[at], p.is_embodied[at]
+    # in place: the arrays may share their buffer with ``before``'s, which is done with
+    p.market_kg[at] = np.where(embodied, p.embodied_kg[at], kwh * rate[c])
+    renewable = columns.append(before.renewable_kwh, np.zeros(len(new)))
+    renewable[at] = kwh * share[c]
+    residual = columns.append(before.residual_fallback, np.zeros(len(new), dtype=bool))
+    residual[at] = fallback[c] & (kwh > 0) & ~embodied
+    p.renewable_kwh, p.residual_fallback = renewable, residual
+    p.instrument_cells = covered
+    p._cells = (cell_kwh, rate, share, fallback)
+    return True
 
 
 def apply_market(
@@ -292,9 +376,27 @@ def apply_market(
     site_ids: np.ndarray,
 ) -> None:
     """Market-based kg of every piece, cell by cell (see the module docstring)."""
-    n_cells = len(p.cell_keys)
     live_kwh = np.where(p.alive, p.facility_kwh, 0.0)
-    cell_kwh = np.bincount(p.cell, weights=live_kwh, minlength=n_cells)
+    cell_kwh = np.bincount(p.cell, weights=live_kwh, minlength=len(p.cell_keys))
+    rate, share, fallback, covered = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
+    p.renewable_kwh = p.facility_kwh * share[p.cell]
+    p.instrument_cells = covered
+    p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
+    p._cells = (cell_kwh, rate, share, fallback)
+
+
+def _cell_market(
+    p: PieceResults,
+    cell_kwh: np.ndarray,
+    sites: SiteTable,
+    sourcing: list[dict],
+    site_ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per cell of ``p`` with ``cell_kwh``: the market-based rate (kg per kWh), the
+    renewable share of its kWh, whether its uncovered kWh took the location factor, and
+    per sourcing row the cells it covered."""
+    n_cells = len(p.cell_keys)
     keys = p.cell_keys
     c_site = (keys >> 42).astype(np.int64)
     c_start = (((keys >> 21) & (2**21 - 1)) - 2**20).astype("datetime64[D]")
@@ -304,10 +406,7 @@ def apply_market(
     )
     rate = np.divide(market, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
     share = np.divide(renewable, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
-    p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
-    p.renewable_kwh = p.facility_kwh * share[p.cell]
-    p.instrument_cells = covered
-    p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
+    return rate, share, fallback, covered
 
 
 def _grid(

@@ -374,8 +374,8 @@ class Engine:
             raw = start.astype("datetime64[M]").astype(np.int64)
         else:
             raw = start.astype("datetime64[M]").astype(np.int64) // 3
-        unique, inverse = np.unique(raw, return_inverse=True)
-        return inverse, [self._group_info(by, int(u)) for u in unique]
+        unique, inverse = emissions.factorise(raw.astype(np.int64))  # few distinct: no sort
+        return inverse, [self._group_info(by, int(u)) for u in unique.tolist()]
 
     def _entry_group_infos(self, keys: np.ndarray) -> list[dict[str, str]]:
         """:meth:`_group_info` of entry-and-kind keys (``entry_keys() * 4 + kind``), all
@@ -480,8 +480,9 @@ class Engine:
     def _period_notes(self, period: Period | None, keep: np.ndarray) -> list[str]:
         notes = []
         p = self.pieces
-        if period is not None and (~p.dated).any():
-            n = len(np.unique(p.line[~p.dated]))
+        undated = ~p.dated & p.alive  # replaced lines' pieces are not counted
+        if period is not None and undated.any():
+            n = len(np.unique(p.line[undated]))
             notes.append(
                 f"{n} activity line(s) have no dates and are left out of period "
                 "totals; they count in all-time totals only."
