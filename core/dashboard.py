@@ -87,6 +87,19 @@ class DashboardRequest:
 # -- results ---------------------------------------------------------------------------
 
 
+#: the key figures' names, in the order the dashboard shows them
+FIGURE_LABELS = {
+    "market": "Market-based emissions",
+    "location": "Location-based emissions",
+    "savings": "Savings from renewable sourcing",
+    "renewable": "Renewable share of energy",
+    "energy": "Energy (facility)",
+    "water": "Water (on-site cooling)",
+    "intensity": "Per 1,000 requests (location)",
+    "range": "Uncertainty (P5–P95, location)",
+}
+
+
 @dataclass
 class Figure:
     """One key figure: ``value`` in ``unit`` (``kg``, ``kWh``, ``L``, ``share``,
@@ -550,32 +563,23 @@ def compute_central(
     t, p = current.totals, before.totals
     intensity, n_requests = _intensity(est, period, current.rows)
     prev_intensity, _ = _intensity(est, previous)
+    names = FIGURE_LABELS
     figures = {
-        "market": Figure(
-            "market", "Market-based emissions", t["market_kgco2e"], "kg", p["market_kgco2e"]
-        ),
+        "market": Figure("market", names["market"], t["market_kgco2e"], "kg", p["market_kgco2e"]),
         "location": Figure(
-            "location", "Location-based emissions", t["location_kgco2e"], "kg", p["location_kgco2e"]
+            "location", names["location"], t["location_kgco2e"], "kg", p["location_kgco2e"]
         ),
         "savings": Figure(
-            "savings",
-            "Savings from renewable sourcing",
-            t["savings_kgco2e"],
-            "kg",
-            p["savings_kgco2e"],
+            "savings", names["savings"], t["savings_kgco2e"], "kg", p["savings_kgco2e"]
         ),
         "renewable": Figure(
-            "renewable",
-            "Renewable share of energy",
-            _renewable_share(t),
-            "share",
-            _renewable_share(p),
+            "renewable", names["renewable"], _renewable_share(t), "share", _renewable_share(p)
         ),
-        "energy": Figure("energy", "Energy (facility)", t["energy_kwh"], "kWh", p["energy_kwh"]),
-        "water": Figure("water", "Water (on-site cooling)", t["water_l"], "L", p["water_l"]),
+        "energy": Figure("energy", names["energy"], t["energy_kwh"], "kWh", p["energy_kwh"]),
+        "water": Figure("water", names["water"], t["water_l"], "L", p["water_l"]),
         "intensity": Figure(
             "intensity",
-            "Per 1,000 requests (location)",
+            names["intensity"],
             intensity if intensity is not None else float("nan"),
             "kg/1000",
             prev_intensity,
@@ -585,7 +589,7 @@ def compute_central(
         ),
         "range": Figure(
             "range",
-            "Uncertainty (P5–P95, location)",
+            names["range"],
             float("nan"),
             "kg",
             None,

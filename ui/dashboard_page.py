@@ -87,16 +87,7 @@ TIER_COLORS = {
     "token-based": palette.ORANGE,
     "default": palette.VERMILLION,
 }
-FIGURE_ORDER = (
-    "market",
-    "location",
-    "savings",
-    "renewable",
-    "energy",
-    "water",
-    "intensity",
-    "range",
-)
+FIGURE_ORDER = tuple(dash.FIGURE_LABELS)
 
 
 class DashboardPage(QWidget):
@@ -283,6 +274,8 @@ class DashboardPage(QWidget):
         filters.addStretch(1)
 
         self.cards = {key: FigureCard() for key in FIGURE_ORDER}
+        for key, card in self.cards.items():
+            card.show_waiting(dash.FIGURE_LABELS[key])
         cards = QGridLayout()
         cards.setSpacing(6)
         for i, key in enumerate(FIGURE_ORDER):

@@ -62,6 +62,12 @@ class FigureCard(QFrame):
         layout.addWidget(self.change)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+    def show_waiting(self, label: str) -> None:
+        """The figure's name while its value is first computed."""
+        self.name.setText(label)
+        self.value.setText("…")
+        self.change.setText("computing")
+
     def show_figure(
         self, f: dash.Figure, previous_label: str, scenario: dash.Figure | None
     ) -> None:

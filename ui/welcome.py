@@ -95,6 +95,7 @@ class LoadingPage(QWidget):
         column = _centered_column(self)
         self.label = QLabel(text)
         self.label.setWordWrap(True)
+        self.label.setMinimumWidth(360)  # a centred wrapping label is given too little
         self.label.setMaximumWidth(560)
         self.label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
