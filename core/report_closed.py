@@ -103,7 +103,9 @@ def snapshot_reconciliation(
     if kept:
         ids = {f"{eng.ENTRY_TABLES[t]}:{i}" for t, i in entries}
         sums = dict.fromkeys(closing.FIGURE_KEYS, 0.0)
-        for entry_id in ids & set(kept):
+        # in the snapshot's order: a set's order changes from one run to the next, and
+        # so would the last digits of the sums
+        for entry_id in (e for e in kept if e in ids):
             for key in closing.FIGURE_KEYS:
                 sums[key] += float(kept[entry_id].get(key, 0.0))
         now = {k: float(current[k]) for k in closing.FIGURE_KEYS}

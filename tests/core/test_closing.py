@@ -272,3 +272,26 @@ def test_an_empty_inventory_lists_the_last_complete_and_current_quarter(tmp_path
     with Inventory.create(tmp_path / "e.aicl") as inv:
         quarters = closing.inventory_quarters(inv, dt.date(2026, 2, 10))
     assert [q.label for q in quarters] == ["2026-Q1", "2025-Q4"]
+
+
+def test_reconciliation_sums_the_snapshot_in_its_own_order(demo):
+    """The same snapshot and entries give the same sums bit for bit in every run (a
+    set's order, which changes between runs, would move the last digits)."""
+    import itertools
+    from types import SimpleNamespace
+
+    from core.report import snapshot_reconciliation
+
+    figures = {"training_runs:1": 1e16, "training_runs:2": 1.0, "training_runs:3": -1e16}
+    entries = [(0, 1), (0, 2), (0, 3)]
+    for order in itertools.permutations(figures):
+        kept = {e: dict.fromkeys(closing.FIGURE_KEYS, figures[e]) for e in order}
+        closed = SimpleNamespace(
+            report={"entry_figures": kept}, label="2026-Q3", closed_at="", closed_by=""
+        )
+        current = dict.fromkeys(closing.FIGURE_KEYS, 0.0)
+        rec = snapshot_reconciliation(demo, closed, entries, current, Engine(demo))
+        expected = 0.0
+        for e in order:  # float addition is not associative: 1e16 + 1.0 == 1e16
+            expected += figures[e]
+        assert rec.closed[closing.FIGURE_KEYS[0]] == expected, order
