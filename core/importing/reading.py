@@ -12,7 +12,6 @@ with merged cells; :func:`open_source` finds the header row and cleans the heade
 from __future__ import annotations
 
 import csv
-import itertools
 import threading
 import zipfile
 from collections import OrderedDict
@@ -465,12 +464,8 @@ def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[l
     both as blank; :func:`normalise_cells` gives :func:`iter_rows`' form).
     """
     if not sheet.is_text:
-        rows_iter = iter_rows(sheet)
-        while True:
-            block = list(itertools.islice(rows_iter, size))
-            if not block:
-                return
-            yield [n for n, _ in block], [c for _, c in block]
+        yield from _workbook_chunks(sheet, size)
+        return
     width = len(sheet.headers)
     numbers: list[int] = []
     rows: list[list[Any]] = []
@@ -498,6 +493,56 @@ def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[l
         raise _csv_read_error(sheet, reader.line_num, limit, exc) from exc
     if rows:
         yield numbers, rows
+
+
+def _workbook_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    """:func:`iter_chunks` of a workbook sheet: calamine's rows as they are (a blank text
+    cell stays ``""``), padded or cut to the headers, blank rows skipped, and a cell
+    longer than :data:`MAX_CELL_CHARS` refused as :func:`iter_rows` refuses it."""
+    ws = _load_sheet(sheet.file, sheet.size, sheet.name)
+    width = len(sheet.headers)
+    first = sheet.header_row + 1
+    numbers: list[int] = []
+    rows: list[list[Any]] = []
+    for i, row in enumerate(ws.iter_rows()):
+        if i < first:
+            continue
+        if len(row) != width:
+            row = (row + [None] * width)[:width]
+        if _blank_row(row):
+            continue
+        rows.append(row)
+        numbers.append(i + 1)
+        if len(rows) >= size:
+            _refuse_long_cells(sheet, numbers, rows)
+            yield numbers, rows
+            numbers, rows = [], []
+    if rows:
+        _refuse_long_cells(sheet, numbers, rows)
+        yield numbers, rows
+
+
+def _blank_row(row: list[Any]) -> bool:
+    """Whether every cell is empty or white space (the first cell usually settles it)."""
+    for c in row:
+        if c is None:
+            continue
+        if c.__class__ is str:
+            if c.strip():
+                return False
+            continue
+        return False
+    return True
+
+
+def _refuse_long_cells(sheet: SheetInfo, numbers: list[int], rows: list[list[Any]]) -> None:
+    longest = max((len(c) for row in rows for c in row if c.__class__ is str), default=0)
+    if longest <= MAX_CELL_CHARS:
+        return
+    for number, row in zip(numbers, rows, strict=True):
+        for c in row:
+            if c.__class__ is str:
+                _text_cell(sheet, number - 1, c)  # raises for the first long cell
 
 
 def normalise_cells(cells: list[Any]) -> list[Any]:
