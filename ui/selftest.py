@@ -122,6 +122,14 @@ def run(argv: Sequence[str] = ()) -> int:
                 for key, _label in NAV_PAGES:
                     main.show_page(key)
                     app.processEvents()
+                # the dashboard's modules load on a worker the first time, and the page
+                # is built if it is still shown then: show it and wait
+                deadline = time.monotonic() + 60
+                while len(main.pages) < len(NAV_PAGES) and time.monotonic() < deadline:
+                    for key in (k for k, _ in NAV_PAGES if k not in main.pages):
+                        main.show_page(key)
+                    app.processEvents()
+                    time.sleep(0.01)
                 built = len(main.pages)
                 if built < len(NAV_PAGES):
                     raise RuntimeError(f"only {built} of {len(NAV_PAGES)} pages were built")
