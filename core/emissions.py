@@ -278,8 +278,8 @@ def replace_lines(
     today: dt.date | None = None,
 ) -> PieceResults:
     """``p`` after an edit: pieces of ``dead_lines`` (a mask over the old lines) retired,
-    pieces of ``new_lines`` (numbered from ``first_line``) added, and
-    the market-based figures of every piece recomputed."""
+    pieces of ``new_lines`` (numbered from ``first_line``) added, and the market-based
+    figures brought up to date (:func:`_update_market`: only where they change)."""
     retired = np.flatnonzero(p.alive & dead_lines[p.line]) if dead_lines.any() else _NONE
     p.alive[retired] = False
     cols, table = _base(new_lines, first_line, sites, a, today, len(p.lookup_table))

@@ -290,7 +290,7 @@ def _sample(
             return g_of[lo:hi][starts], _sum_runs(x, starts)
 
         g_samples = np.zeros((n_groups, samples))
-        for gid, sums in _in_order(group_sums, range(len(range(0, len(c), step)))):
+        for gid, sums in _in_order(group_sums, range(-(-len(c) // step))):  # chunks
             g_samples[gid] += sums
         return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
     else:
@@ -397,7 +397,7 @@ def _monte_carlo_split(
         return g[starts], _sum_runs(part, starts)
 
     g_samples = np.zeros((n_groups, samples))
-    for gid, sums in _in_order(group_sums, range(len(range(0, len(unique_u), step)))):
+    for gid, sums in _in_order(group_sums, range(-(-len(unique_u) // step))):  # chunks
         g_samples[gid] += sums
     return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
 
