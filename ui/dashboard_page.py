@@ -57,6 +57,16 @@ SWITCH_INTERVAL = 0.001
 #: of the whole; a real timer lets input, paints and other timers in between.
 STEP_MS = 1
 
+#: each chart's title while it waits for its first figures
+CHART_TITLES = {
+    "trend": "Emissions over time by lifecycle phase",
+    "market": "Location- vs market-based emissions",
+    "top": "Top emitters",
+    "scope": "By scope and category",
+    "quality": "Data quality: emissions by method",
+    "sites": "By site and region",
+}
+
 #: each chart's cell in the dashboard's grid: (row, column[, rows, columns])
 CHART_CELLS = {
     "trend": (0, 0),
@@ -140,6 +150,9 @@ class DashboardPage(QWidget):
         """Each chart made and placed in the grid, one step per chart."""
 
         def place(key: str, chart: QWidget) -> None:
+            # hidden until its first data: the page's first paint stays light, and each
+            # chart is painted the first time in a step of its own (_display_steps)
+            chart.hide()
             self.charts[key] = chart
             self._slots[key].layout().addWidget(chart)
 
@@ -183,6 +196,12 @@ class DashboardPage(QWidget):
             place("sites", self.site_chart)
 
         yield from (trend, market, top, scope, quality, sites)
+
+    def _reveal(self, key: str) -> None:
+        """Show chart ``key`` in place of its slot's waiting note (once it has data)."""
+        if self.charts[key].isHidden():
+            self._waiting[key].hide()
+            self.charts[key].show()
 
     @property
     def charts_ready(self) -> bool:
@@ -299,10 +318,17 @@ class DashboardPage(QWidget):
         # a cell for each chart, made now so that placing a chart later leaves the
         # others' size alone (re-laying out and re-painting all of them cost 60-110 ms)
         self._slots: dict[str, QWidget] = {}
+        self._waiting: dict[str, QLabel] = {}  # what a slot says until its chart shows
         for key, cell in CHART_CELLS.items():
             slot = self._slots[key] = QWidget()
             slot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            box = QVBoxLayout(slot)
+            box.setContentsMargins(0, 0, 0, 0)
+            waiting = self._waiting[key] = QLabel(f"{CHART_TITLES[key]}: computing…")
+            waiting.setEnabled(False)
+            waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            waiting.setFrameShape(QFrame.Shape.StyledPanel)
+            box.addWidget(waiting)
             grid.addWidget(slot, *cell)
         for row, height in ((0, 270), (1, 190), (2, 190), (3, 300)):
             grid.setRowMinimumHeight(row, height)
@@ -558,6 +584,8 @@ class DashboardPage(QWidget):
         self.busy.setVisible(False)
         self.status.setText("Could not compute the figures.")
         self.notes.setText(f"Could not compute the figures: {message}")
+        for key, waiting in self._waiting.items():  # charts never shown yet
+            waiting.setText(f"{CHART_TITLES[key]}: could not be computed (see below)")
 
     def _on_chart_bar_clicked(self, bar: dash.Bar) -> None:
         if bar.target is not None:
@@ -610,9 +638,11 @@ class DashboardPage(QWidget):
         def trend() -> None:
             note = b.range_note if b.ranges_ready else "P5–P95 ranges: computing…"
             self.trend_chart.set_data(b.trend, s.trend if s else None, data.scenario_name, note)
+            self._reveal("trend")
 
         def market() -> None:
             self.market_chart.set_data(b.trend, s.trend if s else None, data.scenario_name)
+            self._reveal("market")
 
         def top() -> None:
             what = dash.TOP_GROUPINGS[b.top_by].lower()
@@ -621,14 +651,17 @@ class DashboardPage(QWidget):
             share = f", {shown / total * 100:.0f} % of the total" if total > 0 else ""
             self.top_chart.set_bars(b.top, f"{len(b.top)} of {b.top_total}{share}")
             self.top_chart.subtitle.setToolTip(f"Grouped by {what}")
+            self._reveal("top")
 
         def scopes() -> None:
             self.scope_chart.set_bars(b.scopes)
+            self._reveal("scope")
 
         def sites() -> None:
             self.site_chart.set_bars(
                 b.sites[:12], f"{min(12, len(b.sites))} of {len(b.sites)} sites"
             )
+            self._reveal("sites")
 
         def quality() -> None:
             total = sum(b.quality.values())
@@ -646,6 +679,7 @@ class DashboardPage(QWidget):
                     for t, v in b.quality.items()
                 ]
             )
+            self._reveal("quality")
 
         return [figures, trend, market, top, scopes, sites, quality]
 

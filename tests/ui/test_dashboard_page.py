@@ -352,3 +352,34 @@ def test_a_scenario_naming_a_deleted_record_is_not_saved(qtbot, window, messages
     assert scen.list_scenarios(inv) == []
     text = messages.texts("warning")[-1]
     assert f"no deployment with id {dep_id}" in text and "Change 1" in text
+
+
+def test_charts_wait_with_their_titles_and_say_when_the_figures_fail(qtbot, demo_file, tmp_path):
+    """Until its first figures a chart's place names it and says it is computing; when
+    computing fails, every such place and the notes say so."""
+    from core.errors import LedgerError
+    from core.inventory import Inventory
+    from ui.dashboard_page import CHART_TITLES, DashboardPage
+
+    path = tmp_path / "demo.aicl"
+    path.write_bytes(demo_file.read_bytes())
+    inv = Inventory.open(path)
+    page = DashboardPage(inv)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.charts_ready, timeout=10_000)
+    assert all(chart.isHidden() for chart in page.charts.values())
+    texts = [w.text() for w in page._waiting.values()]
+    assert texts == [f"{CHART_TITLES[k]}: computing…" for k in page._waiting]
+
+    def fail(_request):
+        raise LedgerError("the inventory could not be read")
+
+    page.session.central = fail
+    page.show()
+    qtbot.waitUntil(lambda: not page.computing and page.status.text() != "", timeout=10_000)
+    assert page.status.text() == "Could not compute the figures."
+    assert "the inventory could not be read" in page.notes.text()
+    assert all("could not be computed" in w.text() for w in page._waiting.values())
+    assert page.data is None
+    page.shutdown()
+    inv.close()
