@@ -16,7 +16,7 @@ subprocess (so its peak resident memory, VmHWM, is its own):
 * ``engine``: ``Engine(inv)`` (every table read from SQLite, lines and pieces built);
   one ``estimate(period, by="phase", samples=0)``; Monte Carlo ``estimate(period,
   by="phase", samples=1000)``;
-* ``dashboard``: ``core.dashboard.DashboardSession`` as the dashboard page's worker
+* ``dashboard``: ``core.dashboard_session.DashboardSession`` as the dashboard page's worker
   uses it, headless: the first view's central figures (engine built on first use, key
   figures, trend, top emitters) and its uncertainty ranges (Monte Carlo), then another
   quarter with the engine warm;
@@ -256,7 +256,8 @@ def child_engine(path: Path, steps: Steps, period: str) -> None:
 
 def child_dashboard(path: Path, steps: Steps, period: str) -> None:
     """The dashboard's first view (engine built on first use) and ranges, headless."""
-    from core.dashboard import DashboardRequest, DashboardSession
+    from core.dashboard import DashboardRequest
+    from core.dashboard_session import DashboardSession
 
     request = DashboardRequest(period=period)
     central_key = "dashboard first view: central figures"

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core import dashboard as dash
 from core import scenarios as scen
+from core.dashboard_session import DashboardSession
 from core.inventory import Inventory
 from ui import palette
 from ui.charts import BarChart, LocationMarketChart, TrendChart
@@ -114,7 +115,7 @@ class DashboardPage(QWidget):
         self,
         inventory: Inventory,
         parent: QWidget | None = None,
-        session: dash.DashboardSession | None = None,
+        session: DashboardSession | None = None,
         editor: Any = None,
     ):
         """``session``: the engine session to share with other views of the inventory;
@@ -125,7 +126,7 @@ class DashboardPage(QWidget):
             sys.setswitchinterval(SWITCH_INTERVAL)  # process-wide; see SWITCH_INTERVAL
         self.inventory = inventory
         self.editor = editor
-        self.session = session or dash.DashboardSession(inventory.path)
+        self.session = session or DashboardSession(inventory.path)
         self.data: dash.Dashboard | None = None
         self._task: Task | None = None
         #: the stage to start once the UI thread has drawn what the last one gave

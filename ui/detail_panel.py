@@ -7,7 +7,7 @@ on-site water, method tier and scope, and ``core.explain``'s explanation: every 
 with its numbers, every factor with its source, year and licence, and the defaults used.
 
 The engine runs on the thread pool (``ui.workers.run_task``) through the window's one
-``core.dashboard.DashboardSession``, which keeps one engine per open inventory in its own
+``core.dashboard_session.DashboardSession``, which keeps one engine per open inventory in its own
 connection and applies logged edits incrementally (``Engine.catch_up``). Selecting rows
 quickly computes only the last one (150 ms debounce), and a result that arrives for an
 entry or period no longer asked for is dropped.
@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from ui.workers import run_task
 
 if TYPE_CHECKING:  # the engine (numpy) loads with the first entry shown, not at start-up
-    from core.dashboard import DashboardSession
+    from core.dashboard_session import DashboardSession
     from core.estimate import Engine, Estimate
     from core.explain import Explanation
     from core.inventory import Inventory

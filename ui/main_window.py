@@ -38,7 +38,7 @@ from ui.welcome import LoadingPage, NoInventoryPanel, PlaceholderPage, WelcomePa
 from ui.workers import run_task
 
 if TYPE_CHECKING:
-    from core.dashboard import DashboardSession
+    from core.dashboard_session import DashboardSession
     from ui.inventory_page import InventoryPage
     from ui.single_instance import InventoryClaim
     from ui.undo import InventoryEditor
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
             self.editor = single_instance.ReadOnlyEditor(inventory, read_only_reason, self)
             self.read_only_banner.setText(single_instance.read_only_message(read_only_reason))
             self.read_only_banner.show()
-        from core.dashboard import DashboardSession
+        from core.dashboard_session import DashboardSession
 
         self.engine_session = DashboardSession(inventory.path)
         self.details.set_inventory(inventory, self.engine_session)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core import dashboard as dash
+from core.dashboard_session import DashboardSession
 from core.estimate import Engine
 from core.periods import parse_period
 
@@ -17,7 +18,7 @@ PERIOD = "2026-Q3"
 
 @pytest.fixture(scope="module")
 def session(demo_path):
-    s = dash.DashboardSession(demo_path)
+    s = DashboardSession(demo_path)
     yield s
     s.close()
 
@@ -229,7 +230,7 @@ def test_session_rereads_the_inventory_after_invalidate(demo_path, tmp_path):
     dst = sqlite3.connect(path)
     src.backup(dst)
     src.close()
-    s = dash.DashboardSession(path)
+    s = DashboardSession(path)
     try:
         before = (
             s.compute(dash.DashboardRequest(PERIOD, samples=0)).baseline.figures["location"].value
@@ -292,7 +293,7 @@ def test_logged_edits_reach_the_session_without_a_reread(demo_path, tmp_path):
 
     path = tmp_path / "edited.aicl"
     path.write_bytes(demo_path.read_bytes())
-    s = dash.DashboardSession(path)
+    s = DashboardSession(path)
     inv = Inventory.open(path)
     try:
         request = dash.DashboardRequest(PERIOD, samples=0)
