@@ -13,7 +13,6 @@ from PySide6.QtGui import QImage, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from core.demo import build_demo
 from core.estimate import Engine
 from ui.main_window import MainWindow
 from ui.settings import SettingsStore
@@ -22,17 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = 1000  # DashboardRequest's default
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("dashui") / "demo.aicl"
-    build_demo(path).close()
-    return path
-
-
 @pytest.fixture
-def window(qtbot, demo_file, tmp_path):
+def window(qtbot, demo_path, tmp_path):
     path = tmp_path / "demo.aicl"
-    path.write_bytes(demo_file.read_bytes())
+    path.write_bytes(demo_path.read_bytes())
     w = MainWindow(SettingsStore())
     qtbot.addWidget(w)
     w.show()
@@ -56,7 +48,7 @@ def bar_heights(item):
     return np.asarray(item.opts["height"], dtype=float)
 
 
-def test_start_up_does_not_import_pyqtgraph_until_the_dashboard_shows(tmp_path, demo_file):
+def test_start_up_does_not_import_pyqtgraph_until_the_dashboard_shows(tmp_path, demo_path):
     code = (
         "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -76,7 +68,7 @@ def test_start_up_does_not_import_pyqtgraph_until_the_dashboard_shows(tmp_path, 
         "from PySide6.QtCore import QThreadPool; QThreadPool.globalInstance().waitForDone()\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(demo_file)],
+        [sys.executable, "-c", code, str(demo_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -354,7 +346,7 @@ def test_a_scenario_naming_a_deleted_record_is_not_saved(qtbot, window, messages
     assert f"no deployment with id {dep_id}" in text and "Change 1" in text
 
 
-def test_charts_wait_with_their_titles_and_say_when_the_figures_fail(qtbot, demo_file, tmp_path):
+def test_charts_wait_with_their_titles_and_say_when_the_figures_fail(qtbot, demo_path, tmp_path):
     """Until its first figures a chart's place names it and says it is computing; when
     computing fails, every such place and the notes say so."""
     from core.errors import LedgerError
@@ -362,7 +354,7 @@ def test_charts_wait_with_their_titles_and_say_when_the_figures_fail(qtbot, demo
     from ui.dashboard_page import CHART_TITLES, DashboardPage
 
     path = tmp_path / "demo.aicl"
-    path.write_bytes(demo_file.read_bytes())
+    path.write_bytes(demo_path.read_bytes())
     inv = Inventory.open(path)
     page = DashboardPage(inv)
     qtbot.addWidget(page)
