@@ -281,7 +281,7 @@ class Inventory(TableViews):
             inv = cls(path, conn)
             # Every pending step and this opening's note in one transaction: a file is
             # at its old version or fully upgraded, never in between, even when the
-            # process is killed half-way (tests/hardening/test_kill.py).
+            # process is killed half-way (tests/robustness/test_kill.py).
             with inv.transaction():
                 for step in steps:
                     migrations.run_in_transaction(conn, step)

@@ -22,7 +22,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hardening_support import (
+from robustness_support import (
     SCHEMAS,
     classify,
     cli,

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hardening_support import SCHEMAS, cli, table_digests
+from robustness_support import SCHEMAS, cli, table_digests
 
 from core import cli as core_cli
 from core import integrity

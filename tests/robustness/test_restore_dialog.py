@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hardening_support import SCHEMAS
+from robustness_support import SCHEMAS
 from PySide6.QtWidgets import QMessageBox
 
 from core import integrity

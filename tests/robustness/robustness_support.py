@@ -1,4 +1,4 @@
-"""Helpers shared by the hardening tests: file states, digests, running the CLI.
+"""Helpers shared by the robustness tests: file states, digests, running the CLI.
 
 A *state* of an inventory is a digest per table of every row (in rowid order) plus the
 schema text and version. Values that only say *when* something was written (``at``,

@@ -1,4 +1,4 @@
-"""Hardening tests: the few that build windows run on Qt's offscreen platform with
+"""Robustness tests: the few that build windows run on Qt's offscreen platform with
 private settings (as ``tests/ui`` does); the others never import Qt."""
 
 from __future__ import annotations

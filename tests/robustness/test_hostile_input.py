@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hardening_support import ROOT, SCHEMAS, table_digests
+from robustness_support import ROOT, SCHEMAS, table_digests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

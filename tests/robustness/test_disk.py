@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hardening_support import SCHEMAS, cli, integrity, table_digests
+from robustness_support import SCHEMAS, cli, integrity, table_digests
 
 from core.inventory import Inventory
 

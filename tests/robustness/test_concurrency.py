@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hardening_support import MAIN, ROOT, SCHEMAS, cli, integrity, table_digests
+from robustness_support import MAIN, ROOT, SCHEMAS, cli, integrity, table_digests
 
 from core import inventory as inventory_module
 from core.commands import InsertRecord

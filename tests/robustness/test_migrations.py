@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hardening_support import SCHEMAS, cli, table_digests
+from robustness_support import SCHEMAS, cli, table_digests
 
 from core import migrations
 from core.errors import NewerSchemaError
