@@ -1,8 +1,8 @@
 """The inventory's activity as numpy columns, read once and kept for the engine.
 
-Large tables (usage) are read in one scan per table with the numbers joined into one
-string in SQLite and parsed in C, which is several times faster than building a Python
-tuple per row. Missing numbers are NaN; dates are ``datetime64[D]`` (NaT when missing);
+Each table is read in one scan, in id order, as plain tuples converted to a float array
+:data:`CHUNK_ROWS` rows at a time (dates and choices are turned into integers by SQLite
+on the way). Missing numbers are NaN; dates are ``datetime64[D]`` (NaT when missing);
 choice columns are small integer codes (index into the field's choices, -1 when blank).
 """
 
