@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from robustness_support import ROOT, SCHEMAS, table_digests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from robustness_support import ROOT, SCHEMAS, table_digests
 
 from core import cli
 from core.inventory import Inventory

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from robustness_support import SCHEMAS
 from PySide6.QtWidgets import QMessageBox
+from robustness_support import SCHEMAS
 
 from core import integrity
 from core.inventory import Inventory
