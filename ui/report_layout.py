@@ -7,6 +7,8 @@ running header and footer painted by :meth:`ReportLayout.paint` can say "Page 3 
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, Qt
@@ -135,7 +137,22 @@ class ReportLayout(BlockPainter, TablePainter, ChartPainter):
         own = painter is None
         p = painter or QPainter()
         if own and not p.begin(self.device):
-            raise OSError("cannot start painting (is the output file writable?)")
+            # name the file where the device has one (a printer printing to a file); the
+            # command line shows an OSError as "FILE: REASON"
+            target = getattr(self.device, "outputFileName", str)()
+            folder = os.path.dirname(os.path.abspath(target)) if target else ""
+            if target and not os.path.isdir(folder):
+                raise OSError(
+                    errno.ENOENT,
+                    f"the folder {folder} does not exist; nothing was written",
+                    target,
+                )
+            raise OSError(
+                errno.EIO,
+                "cannot write the report there: the file or its folder is missing, "
+                "read-only or on a full disk; nothing was written",
+                target or None,
+            )
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setRenderHint(QPainter.RenderHint.TextAntialiasing)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QGuiApplication, QPdfWriter
 
 from core import APP_NAME
+from core.output_file import check_folder, write_file
 from core.report_model import Report
 from ui.report_canvas import Progress
 from ui.report_layout import render
 from ui.report_style import page_layout
+
+WHAT = "the report PDF"
 
 
 def write_pdf(
@@ -24,22 +27,28 @@ def write_pdf(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> int:
-    """Write ``report`` as a PDF at ``path`` (written beside it, then renamed into
-    place, so a failed run leaves no half-written file). Returns the page count."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
-    writer = QPdfWriter(str(tmp))
+    """Write ``report`` as a PDF at ``path``; returns the page count.
+
+    Qt's PDF writer does not report a failed write (a full disk gave an empty file and
+    a page count), so the pages are painted into memory and the bytes written from
+    Python through a synced temporary file beside ``path`` (``core.output_file``): the
+    file is whole or not there. A full disk, a read-only or missing folder raise
+    :class:`core.errors.LedgerError` naming the file and the reason."""
+    check_folder(path, WHAT)  # before painting: a large report takes a while
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setResolution(1200)
     writer.setPageLayout(page_layout(paper))
     writer.setTitle(f"{report.meta.get('title', 'Report')} {report.meta.get('period', '')}")
     writer.setCreator(f"{APP_NAME} {report.meta.get('app_version', '')}")
     try:
         pages = render(report, writer, progress, cancelled)
-        del writer  # closes the file
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        del writer  # the PDF is complete in the buffer once painting has ended
+        content = bytes(buffer.data())
+    finally:
+        buffer.close()
+    write_file(path, content, WHAT)
     return pages
 
 

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import checks, schema
 from core.errors import ImportCancelled, ImportInvalidError, LedgerError
 from core.importing import matching
 from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner, escape_text
 from core.importing.reading import clear_sheet_cache
+from core.output_file import NOTHING_WRITTEN, OutputFile, write_file
 
 if TYPE_CHECKING:
     from core.inventory import Inventory
@@ -60,16 +62,30 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_errors(path: Path, problems: list[Problem]) -> Path:
-    """A CSV of problems (file, sheet, row, column, value, reason) for fixing in a spreadsheet."""
-    path = Path(path)
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+ERRORS_FILE = "the errors file"
+#: what a failed errors file means for an import that would skip rows
+NOT_IMPORTED = "Nothing was imported (no row is skipped without its errors file)."
+
+
+def _errors_csv(problems: list[Problem]) -> Callable[[BinaryIO], None]:
+    def fill(binary: BinaryIO) -> None:
+        fh = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         w = csv.writer(fh)
         w.writerow(["file", "sheet", "row", "column", "value", "reason"])
         for p in problems:  # cells quote the imported file: neutralise formulas
             cells = (p.file, p.sheet, p.row, p.column, p.value, p.reason)
             w.writerow([escape_text(c) if isinstance(c, str) else c for c in cells])
-    return path
+        fh.flush()
+        fh.detach()  # the caller syncs and closes the file itself
+
+    return fill
+
+
+def write_errors(path: Path, problems: list[Problem], outcome: str = NOTHING_WRITTEN) -> Path:
+    """A CSV of problems (file, sheet, row, column, value, reason) for fixing in a
+    spreadsheet, written whole or not at all (``core.output_file``); a full disk, a
+    read-only or missing folder raise :class:`LedgerError` naming the file."""
+    return write_file(path, _errors_csv(problems), ERRORS_FILE, outcome)
 
 
 def _create_template(table: str, raw: str) -> dict[str, Any]:
@@ -243,6 +259,8 @@ def commit_import(
     counts: dict[str, dict[str, int]] = {}
     hashes = {p.sheet.file: file_sha256(p.sheet.file) for p in plans}
     errors_file = None
+    staged: OutputFile | None = None  # the errors file, renamed into place after the commit
+    committed = False
     try:
         with inv.transaction():
             cur = inv.conn.execute(
@@ -365,18 +383,29 @@ def commit_import(
             )
             description = f"Import {', '.join(dict.fromkeys(p.sheet.file.name for p in plans))}"
             inv.log(inv.next_log_batch(), log, description)
+            if errors_path and all_problems:
+                # written before the commit: if it cannot be, nothing is imported, so no
+                # row is ever skipped without its errors file
+                staged = OutputFile(Path(errors_path), ERRORS_FILE, NOT_IMPORTED)
+                staged.stage(_errors_csv(all_problems))
+        committed = True
     except sqlite3.IntegrityError as exc:
         raise ImportInvalidError(
             f"The import was refused by the inventory's checks ({exc}); nothing was written."
         ) from exc
     except (ImportInvalidError, ImportCancelled):
         if errors_path and all_problems:
-            write_errors(Path(errors_path), all_problems)
+            write_errors(Path(errors_path), all_problems, "Nothing was imported.")
         raise
     finally:
         clear_sheet_cache()
-    if errors_path and all_problems:
-        errors_file = write_errors(Path(errors_path), all_problems)
+        if staged is not None and not committed:
+            staged.discard()  # the commit itself failed (a full disk...) after staging
+    if staged is not None:
+        errors_file = staged.commit(
+            f"The import was saved all the same (import {import_id}, which can be undone); "
+            "a dry run of the same files lists the skipped rows again."
+        )
     return ImportResult(import_id, counts, errors_file, all_problems)
 
 

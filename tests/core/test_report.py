@@ -203,7 +203,7 @@ def test_xlsx_never_writes_formulas(tmp_path):
     report.sections.append(Section("breakdown", "B", [table]))
     write_xlsx(report, tmp_path / "f.xlsx")
     rows = CalamineWorkbook.from_path(str(tmp_path / "f.xlsx")).get_sheet_by_name("T").to_python()
-    assert rows[2] == ["=1+1", 2.5]
+    assert rows[2] == ["'=1+1", 2.5]  # text, neutralised as the exports are
 
 
 # -- command line ---------------------------------------------------------------------------

@@ -182,3 +182,116 @@ def test_read_only_inventory_is_refused_clearly_and_unchanged(tmp_path):
                 _check_refusal(cli(*args), "read-only", "nothing was changed")
             _check_refusal(cli("export", path, disk / "out.xlsx"), "read-only")
         assert table_digests(path) == before
+
+
+# -- output files: the report's PDF and workbook, an import's errors file -----------------
+
+REPORT = ("--period", "2026-Q3")
+
+
+def _no_output(folder: Path, *keep: str) -> None:
+    """Nothing but ``keep`` (and the filler) in ``folder``: no empty, half-written or
+    temporary file left behind."""
+    left = sorted(p.name for p in folder.iterdir() if p.name not in (*keep, "filler.bin"))
+    assert not left, f"left behind: {left}"
+
+
+def test_report_onto_a_full_disk_leaves_no_file(tmp_path):
+    """Qt's PDF writer does not report a failed write: the PDF is made in memory and
+    written from Python, so a full disk is an error, not an empty file and exit 0."""
+    path = _inventory(tmp_path)
+    before = table_digests(path)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        (disk / "old.pdf").write_bytes(b"%PDF-1.4 an earlier report")
+        _fill(disk)
+        for option, name, what in (
+            ("--pdf", "r.pdf", "the report PDF"),
+            ("--xlsx", "r.xlsx", "the report workbook"),
+            ("--pdf", "old.pdf", "the report PDF"),
+        ):
+            proc = cli("report", path, *REPORT, option, disk / name)
+            _check_refusal(
+                proc, f"Cannot write {what} {disk / name}: the disk is full", "No file was written"
+            )
+            assert "Wrote" not in proc.stdout
+        assert "The existing old.pdf was left as it was." in proc.stderr
+        assert (disk / "old.pdf").read_bytes() == b"%PDF-1.4 an earlier report"
+        _no_output(disk, "old.pdf")
+    assert table_digests(path) == before
+
+
+def test_report_into_a_missing_folder_names_it(tmp_path):
+    path = _inventory(tmp_path)
+    before = table_digests(path)
+    missing = tmp_path / "no such folder"
+    for option, name in (("--pdf", "x.pdf"), ("--xlsx", "x.xlsx")):
+        proc = cli("report", path, *REPORT, option, missing / name)
+        _check_refusal(proc, str(missing / name), f"the folder {missing} does not exist")
+        assert "None" not in proc.stderr
+    assert not missing.exists()
+    assert table_digests(path) == before
+
+
+def test_report_into_a_read_only_folder(tmp_path):
+    path = _inventory(tmp_path)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        (disk / "old.xlsx").write_bytes(b"an earlier workbook")
+        with read_only(disk / "old.xlsx"):
+            for option, name in (("--pdf", "r.pdf"), ("--xlsx", "old.xlsx")):
+                proc = cli("report", path, *REPORT, option, disk / name)
+                _check_refusal(proc, str(disk / name), "read-only", "No file was written")
+        assert (disk / "old.xlsx").read_bytes() == b"an earlier workbook"
+        _no_output(disk, "old.xlsx")
+
+
+def _mixed_models_csv(dest: Path) -> Path:
+    """One valid model and one invalid row (a number that is not one)."""
+    dest.write_text(
+        "name,version,params_total_b\nDisk test model,1,7\nBroken model,1,abc\n", encoding="utf-8"
+    )
+    return dest
+
+
+def test_import_with_an_errors_file_onto_a_full_disk_imports_nothing(tmp_path):
+    """``--skip-invalid --errors``: the errors file is written (and synced) before the
+    import commits, so a full disk or missing folder refuses the whole import; no row
+    is ever skipped without its errors file, and no empty errors file is left."""
+    path = _inventory(tmp_path)
+    data = _mixed_models_csv(tmp_path / "models.csv")
+    before = table_digests(path)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        _fill(disk)
+        errors = disk / "errors.csv"
+        proc = cli("import", path, data, "--skip-invalid", "--errors", errors)
+        _check_refusal(
+            proc,
+            f"Cannot write the errors file {errors}: the disk is full",
+            "Nothing was imported",
+        )
+        _no_output(disk)
+    assert table_digests(path) == before
+    missing = tmp_path / "no such folder" / "errors.csv"
+    proc = cli("import", path, data, "--skip-invalid", "--errors", missing)
+    _check_refusal(proc, str(missing), "does not exist", "Nothing was imported")
+    assert table_digests(path) == before
+    assert not integrity(path)
+    # the same import with room for its errors file goes through, and lists the row
+    errors = tmp_path / "errors.csv"
+    proc = cli("import", path, data, "--skip-invalid", "--errors", errors)
+    assert proc.returncode == 1 and "1 new" in proc.stdout and "1 skipped" in proc.stdout
+    assert "models.csv,,3,params_total_b,abc," in errors.read_text(encoding="utf-8-sig")
+    assert table_digests(path) != before
+
+
+def test_refused_import_onto_a_full_disk_leaves_no_empty_errors_file(tmp_path):
+    """Without ``--skip-invalid`` nothing is imported anyway; the errors file is still
+    whole or absent, and the message says it could not be written."""
+    path = _inventory(tmp_path)
+    data = _mixed_models_csv(tmp_path / "models.csv")
+    before = table_digests(path)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        _fill(disk)
+        proc = cli("import", path, data, "--errors", disk / "errors.csv")
+        _check_refusal(proc, "Cannot write the errors file", "disk is full", "Nothing was imported")
+        _no_output(disk)
+    assert table_digests(path) == before

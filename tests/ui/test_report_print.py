@@ -311,3 +311,72 @@ def test_column_widths_fit_header_words_and_numbers(qapp, tmp_path):
         assert w - 2 * pad >= bold.horizontalAdvance(col.header)
         assert w - 2 * pad >= bold.horizontalAdvance(cell)
     del writer
+
+
+# -- failed writes: a clear message, no empty or half-written file --------------------------
+
+
+def test_pdf_write_failure_is_an_error_and_leaves_no_file(demo, tmp_path, qapp, monkeypatch):
+    """Qt's PDF writer does not report failed writes; write_pdf writes the bytes itself,
+    so a full disk (here simulated at the sync) is a LedgerError naming the file."""
+    import errno
+    import os
+
+    from core.errors import LedgerError
+
+    report = build_report(demo, ReportOptions(Q3, samples=50))
+    (tmp_path / "kept.pdf").write_bytes(b"an earlier report")
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    for name in ("new.pdf", "kept.pdf"):
+        with pytest.raises(LedgerError) as caught:
+            report_render.write_pdf(report, tmp_path / name)
+        text = str(caught.value)
+        assert f"Cannot write the report PDF {tmp_path / name}: the disk is full" in text
+        assert "No file was written." in text
+    assert "The existing kept.pdf was left as it was." in text
+    assert (tmp_path / "kept.pdf").read_bytes() == b"an earlier report"
+    assert sorted(p.name for p in tmp_path.iterdir() if "pdf" in p.name) == ["kept.pdf"]
+    missing = tmp_path / "gone" / "x.pdf"
+    with pytest.raises(LedgerError, match=r"the folder .*gone does not exist"):
+        report_render.write_pdf(report, missing)
+
+
+def test_dialog_reports_a_missing_folder(demo, tmp_path, qtbot, messages):
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    missing = tmp_path / "gone"
+    for save, name in ((dialog.save_pdf, "r.pdf"), (dialog.save_xlsx, "r.xlsx")):
+        save(str(missing / name))
+        qtbot.waitUntil(lambda: not dialog._busy, timeout=20000)
+    texts = messages.texts("warning")
+    assert len(texts) == 2, messages.messages
+    for text, what in zip(texts, ("report PDF", "report workbook"), strict=True):
+        assert f"the {what} {missing}" in text and f"the folder {missing} does not exist" in text
+    assert not missing.exists()
+
+
+def test_report_xlsx_neutralises_text_like_the_exports(tmp_path):
+    """Text cells starting with = + - @ tab or CR get a leading ' (as the inventory's
+    exports do), so a spreadsheet program shows them instead of running them."""
+    from core.importing.convert import escape_text
+    from core.report_model import Column, Section, Table
+    from core.report_xlsx import write_xlsx
+
+    names = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "'=quoted", "Plain"]
+    table = Table(
+        "t", "T", [Column("Name"), Column("kg", "kgCO2e", "number")], [[n, 1.0] for n in names]
+    )
+    report = Report({"title": "x", "organisation": "=cmd|' /C calc'!A0"}, {}, [])
+    report.sections.append(Section("breakdown", "B", [table]))
+    write_xlsx(report, tmp_path / "f.xlsx")
+    book = CalamineWorkbook.from_path(str(tmp_path / "f.xlsx"))
+    rows = book.get_sheet_by_name("T").to_python()
+    assert [r[0] for r in rows[2 : 2 + len(names)]] == [escape_text(n) for n in names]
+    assert [r[0] for r in rows[2:5]] == ['\'=HYPERLINK("x")', "'+1", "'-2"]
+    assert rows[-1][0] == "Plain"
+    cover = {r[0]: r[1] for r in book.get_sheet_by_name("Report").to_python() if r and r[0]}
+    assert cover["Organisation"] == "'=cmd|' /C calc'!A0"
