@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, Q
 from core import APP_NAME, __version__
 from core.reference import reference_dir
 from ui.crash import log_dir, open_log_folder
+from ui.plain_text import literal
 
 
 class AboutDialog(QDialog):
@@ -43,7 +44,9 @@ class AboutDialog(QDialog):
         self.log_folder_button = buttons.addButton(
             "Open &Log Folder", QDialogButtonBox.ButtonRole.ActionRole
         )
-        self.log_folder_button.setToolTip(f"Show the folder with the app's logs: {log_dir()}")
+        self.log_folder_button.setToolTip(
+            literal(f"Show the folder with the app's logs: {log_dir()}")  # a path, as written
+        )
         self.log_folder_button.clicked.connect(open_log_folder)
         layout = QVBoxLayout(self)
         layout.addWidget(header)

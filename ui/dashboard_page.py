@@ -44,6 +44,7 @@ from core.inventory import Inventory
 from ui import palette
 from ui.charts import BarChart, LocationMarketChart, TrendChart
 from ui.dashboard_widgets import FigureCard, MultiChoice, period_choices
+from ui.plain_text import literal
 from ui.workers import Task, run_task
 
 #: longest time (s) a thread keeps the interpreter lock while another waits for it. The
@@ -263,6 +264,7 @@ class DashboardPage(QWidget):
         self.busy.setTextVisible(False)
         self.busy.setVisible(False)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setEnabled(False)
 
         bar = QHBoxLayout()
@@ -304,6 +306,9 @@ class DashboardPage(QWidget):
         self.equivalences.setSpacing(14)
         self.equivalence_labels: list[QLabel] = []
         self.notes = QLabel()
+        # plain text: the notes quote sites' region codes ("no factor for aws:...") and
+        # error messages
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)
         self.notes.setWordWrap(True)
         self.notes.setEnabled(False)
 
@@ -700,7 +705,10 @@ class DashboardPage(QWidget):
         for e in b.equivalences:
             label = QLabel(f"<b>{dash.number(e['value'])}</b> {html.escape(e['what'])}")
             label.setWordWrap(True)
-            label.setToolTip(f"{e['factor']:g} {e['unit']}\nSource: {e['source']} ({e['year']})")
+            # the source of an overridden factor is the override's reason: user text
+            label.setToolTip(
+                literal(f"{e['factor']:g} {e['unit']}\nSource: {e['source']} ({e['year']})")
+            )
             self.equivalences.addWidget(label, 1)
             self.equivalence_labels.append(label)
 

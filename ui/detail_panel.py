@@ -296,6 +296,7 @@ class EntryDetailPanel(QDockWidget):
         period_row.addWidget(self.period, 1)
         period_row.addWidget(self.busy)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # may hold an error message
         self.status.setWordWrap(True)
         self.status.setEnabled(False)
 

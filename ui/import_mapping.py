@@ -169,6 +169,7 @@ class MappingPage(WizardPage):
         # dd/mm or mm/dd, asked only when the whole column does not tell
         self.dates = QGroupBox("Dates")
         self.dates_label = QLabel()
+        self.dates_label.setTextFormat(Qt.TextFormat.PlainText)  # quotes a cell
         self.dates_label.setWordWrap(True)
         self.dmy = QRadioButton("Day/month/year (03/04/2025 is 3 April 2025)")
         self.mdy = QRadioButton("Month/day/year (03/04/2025 is March 4, 2025)")
@@ -207,12 +208,15 @@ class MappingPage(WizardPage):
         self.default_combos: dict[str, QComboBox] = {}
 
         self.preview_label = QLabel(f"The first {PREVIEW_ROWS} rows as they will be imported:")
+        self.preview_label.setTextFormat(Qt.TextFormat.PlainText)  # may hold an error message
         self.preview = QTableView()
         self.preview.setWordWrap(False)
         self.preview.setAlternatingRowColors(True)
         self.preview.verticalHeader().setDefaultSectionSize(22)
         self.preview.setAccessibleName("Converted preview")
         self.warning = QLabel()
+        # plain text: the problems quote column headers, units and cells of the file
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #b3261e;")
 
@@ -638,8 +642,10 @@ class MappingPage(WizardPage):
             QMessageBox.information(
                 self,
                 "Mapping applied in part",
-                f"The mapping '{name}' knows none of the columns of: {', '.join(unfit)}. "
-                "Those sheets keep their mapping.",
+                literal(
+                    f"The mapping '{name}' knows none of the columns of: {', '.join(unfit)}. "
+                    "Those sheets keep their mapping."
+                ),
             )
         self._fill()
         self.completeChanged.emit()

@@ -119,6 +119,7 @@ class BusyBar(QWidget):
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(False)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # may name a saved mapping
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
@@ -393,6 +394,7 @@ class ReferencesPage(WizardPage):
         )
         self.busy = BusyBar()
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # may hold an error message
         self.status.setWordWrap(True)
         self.table = _table(["Kind", "Value in the file", "Rows", "Use"])
         header = self.table.horizontalHeader()
@@ -597,7 +599,7 @@ class PreviewModel(QAbstractTableModel):
         if problem is None:
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return problem
+            return literal(problem)  # quotes cells and names of the file
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(PROBLEM_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -672,6 +674,7 @@ class ValidationPage(WizardPage):
         self.skip_box.setLayout(skip_row)
         skip_row.setContentsMargins(0, 0, 0, 0)
         self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)  # may hold an error message
         self.verdict.setWordWrap(True)
 
         layout = QVBoxLayout(self)
@@ -925,7 +928,7 @@ class SummaryPage(WizardPage):
             path = Path(result.errors_file)
             self.errors.setText(
                 f"The skipped rows, with row number, column and reason, are in "
-                f'<a href="{QUrl.fromLocalFile(str(path)).toString()}">'
+                f'<a href="{html.escape(QUrl.fromLocalFile(str(path)).toString())}">'
                 f"{html.escape(str(path))}</a>."
             )
             self.errors.show()

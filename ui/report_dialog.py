@@ -164,6 +164,8 @@ class ReportDialog(QDialog):
         form.addRow("Paper:", paper_row)
 
         self.status = QLabel()
+        # plain text: it quotes who closed a quarter, file names and reopen reasons
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)

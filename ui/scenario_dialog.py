@@ -243,7 +243,11 @@ class ScenarioDialog(QDialog):
             ("to_hardware_id", "hardware"),
         ):
             if change.get(key) is not None:
-                name = self.names[table].get(int(change[key]), f"#{change[key]}")
+                try:
+                    rid = int(change[key])
+                except (TypeError, ValueError):  # a damaged or hand-made scenario: the
+                    continue  # change is marked, reference_problems says what is wrong
+                name = self.names[table].get(rid, f"#{change[key]}")
                 noun = {"deployments": "deployment", "sites": "site", "hardware": "hardware"}[table]
                 text = text.replace(f"{noun} #{change[key]}", f"'{name}'", 1).replace(
                     f"#{change[key]}", f"'{name}'", 1
@@ -276,7 +280,10 @@ class ScenarioDialog(QDialog):
         problems = scen.reference_problems(self.inventory, scen.Scenario("", [change]))
         if problems:
             item.setText("⚠ " + item.text() + " (a record it names no longer exists)")
-            item.setToolTip(" ".join(p.replace("Change 1", "This change", 1) for p in problems))
+            # the problems quote record names and values: shown as written
+            item.setToolTip(
+                literal(" ".join(p.replace("Change 1", "This change", 1) for p in problems))
+            )
         self.changes.addItem(item)
 
     def _on_saved_current_item_changed(self, item: QListWidgetItem | None, _prev) -> None:

@@ -94,6 +94,7 @@ class LoadingPage(QWidget):
         super().__init__(parent)
         column = _centered_column(self)
         self.label = QLabel(text)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # set_text may quote an error
         self.label.setWordWrap(True)
         self.label.setMinimumWidth(360)  # a centred wrapping label is given too little
         self.label.setMaximumWidth(560)
@@ -119,6 +120,7 @@ class PlaceholderPage(QWidget):
         column = _centered_column(self)
         column.addWidget(QLabel(f"<h2>{html.escape(title)}</h2>"), 0, Qt.AlignmentFlag.AlignHCenter)
         label = QLabel(text)
+        label.setTextFormat(Qt.TextFormat.PlainText)
         label.setWordWrap(True)
         label.setMaximumWidth(560)
         label.setAlignment(Qt.AlignmentFlag.AlignHCenter)

@@ -10,6 +10,13 @@ and chart tooltips, the report dialog and the reports page, the import wizard's
 previews), and check every label, tooltip, item tooltip, message box and text document
 on screen: user markup must never be rendered as markup, and it must be shown literally
 somewhere on each surface (so the check is not vacuous).
+
+Labels that quote data in a sentence (the dashboard's notes naming a site's region code,
+the report dialog's status naming who closed a quarter, the file saved and the reason a
+quarter was reopened, the import wizard's warnings quoting headers, units and cells, a
+saved mapping's name, failure messages) are checked one by one with
+:func:`reads_literally`: the label holds the text as written and Qt does not lay it out
+as markup, so each check fails if the label were left at ``AutoText``.
 """
 
 from __future__ import annotations
@@ -183,6 +190,22 @@ def literally(shown: list[str], *needles: str) -> None:
         assert any(needle in s for s in shown), f"{needle!r} is not shown anywhere"
 
 
+def reads_literally(label: QLabel, needle: str) -> None:
+    """``label`` shows ``needle`` as written: its text holds it (plain, or escaped for a
+    label that mixes markup), and Qt does not lay user markup out as markup."""
+    text, fmt = label.text(), label.textFormat()
+    assert needle in displayed(text, fmt), f"{needle!r} is not in {text!r}"
+    assert not (is_rich(text, fmt) and any(m in text for m in MARKUP)), (
+        f"{label.objectName() or type(label).__name__} renders {text!r} as rich text"
+    )
+
+
+def reads_literally_tip(tip: str, needle: str) -> None:
+    """A tooltip (Qt guesses its format) shows ``needle`` as written."""
+    assert needle in displayed(tip, Qt.TextFormat.AutoText), f"{needle!r} is not in {tip!r}"
+    assert not (is_rich(tip, Qt.TextFormat.AutoText) and any(m in tip for m in MARKUP)), tip
+
+
 # -- an inventory full of markup --------------------------------------------------------
 
 
@@ -313,18 +336,22 @@ def screen(monkeypatch) -> Screen:
     return Screen(monkeypatch)
 
 
-@pytest.fixture
-def window(qtbot, hostile):
+def open_window(qtbot, path: Path):
     from ui.main_window import MainWindow
     from ui.settings import SettingsStore
 
-    path, _ = hostile
     w = MainWindow(SettingsStore())
     qtbot.addWidget(w)
     w.resize(1366, 768)
     w.show()
     assert w.open_inventory(path)
     return w
+
+
+@pytest.fixture
+def window(qtbot, hostile):
+    path, _ = hostile
+    return open_window(qtbot, path)
 
 
 # -- the surfaces ---------------------------------------------------------------------
@@ -494,3 +521,269 @@ def test_import_wizard_previews_show_markup_literally(qtbot, window, screen, tmp
     shown += screen.check(wizard)
     literally(shown, f"New {IMG}", f"Remark {IMG}", f"models {IMG}.csv")
     wizard.reject()
+
+
+# -- labels that quote data in a sentence ------------------------------------------------
+
+
+def _wait_for_dashboard(qtbot, window, period: str):
+    from ui.dashboard_page import DashboardPage
+
+    window.show_page("dashboard")
+    qtbot.waitUntil(lambda: "dashboard" in window.pages, timeout=20_000)
+    page = window.pages["dashboard"]
+    assert isinstance(page, DashboardPage)
+    index = page.period.findData(period)
+    assert index >= 0
+    if page.period.currentIndex() != index:
+        page.period.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: page.session is not None and not page.computing, timeout=TIMEOUT)
+    return page
+
+
+def test_dashboard_notes_quote_a_sites_region_code_literally(qtbot, hostile, screen):
+    """A cloud site whose region code and grid region are markup: the grid factor's
+    fallback note names the zone ("no factor for aws:<img src=x>")."""
+    path, ids = hostile
+    with Inventory.open(path) as inv:
+        (site,) = inv.insert_logged(
+            "sites",
+            [
+                {
+                    "name": "Cloud region",
+                    "kind": "cloud",
+                    "provider": "AWS",
+                    "region_code": IMG,
+                    "grid_region": BOLD,
+                    "country": "FR",
+                }
+            ],
+            "t",
+        )
+        (dep,) = inv.insert_logged(
+            "deployments",
+            [
+                {
+                    "name": "Cloud deployment",
+                    "model_id": ids["model"],
+                    "kind": "self-hosted",
+                    "site_id": site,
+                    "start_date": "2026-01-01",
+                }
+            ],
+            "t",
+        )
+        inv.insert_logged(
+            "usage",
+            [
+                {
+                    "deployment_id": dep,
+                    "period_start": "2026-01-01",
+                    "period_end": "2026-03-31",
+                    "energy_kwh": 50.0,
+                    "energy_boundary": "it",
+                }
+            ],
+            "t",
+        )
+    window = open_window(qtbot, path)
+    page = _wait_for_dashboard(qtbot, window, "2026-Q1")
+    reads_literally(page.notes, f"no factor for aws:{IMG}")
+    literally(screen.check(page), f"aws:{IMG}")
+    # a failure message quoting data, in the notes and in the status line
+    page._on_task_failed(f"no such site {IMG}")
+    reads_literally(page.notes, f"Could not compute the figures: no such site {IMG}")
+    reads_literally(page.status, "Could not compute the figures.")
+
+
+def test_report_dialog_status_names_closer_file_and_reason_literally(
+    qtbot, window, screen, tmp_path, monkeypatch
+):
+    """Close 2026-Q1 as a user whose login name is markup, save the tables to a file
+    whose name is markup, reopen it with a reason in markup: the status line says each
+    as written."""
+    from core import closing as core_closing
+    from ui.report_dialog import ReportDialog
+
+    closer = f"Ann {IMG} {BOLD}"
+    monkeypatch.setattr(core_closing, "os_user", lambda: closer)
+    dialog = ReportDialog(window.inventory, window, today=TODAY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_quarter("2026-Q1")
+    dialog.close_period()  # the question is answered Yes
+    closed = closing.in_force(window.inventory, "2026-Q1")
+    assert closed is not None and closed.closed_by == closer
+    reads_literally(dialog.status, f"by {closer}. The report shows its figures as closed")
+    screen.check(dialog)
+
+    out = tmp_path / f"report {IMG}.xlsx"
+    dialog.save_xlsx(str(out))
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=TIMEOUT)
+    assert out.exists()
+    reads_literally(dialog.status, f"Saved report {IMG}.xlsx (")
+
+    dialog.reopen_period()  # the reason asked is markup
+    assert closing.in_force(window.inventory, "2026-Q1") is None
+    reads_literally(dialog.status, f"Reopened 2026-Q1: reason {IMG} {BOLD}")
+    literally(screen.check(dialog), f"reason {IMG} {BOLD}")
+    dialog.close()
+
+
+def _hostile_workbook(folder: Path) -> Path:
+    """An XLSX whose file name, sheet name and headers are markup, one number cell with
+    markup after the number."""
+    import xlsxwriter
+
+    path = folder / f"book {IMG}.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet(f"Q1 {IMG}")
+    rows = [
+        ["Name", "Version", "Owner / team", "Total parameters (billion)", f"Energy ({IMG})"],
+        [f"New {IMG}", "1", "Legal", f"7 {IMG}", 3],
+        ["Other", "2", "Legal", "7.5", 4],
+        [f"Remark {BOLD}", "3", "Legal", "8", 5],
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def _to_mapping_page(qtbot, wizard):
+    from ui.import_mapping import MappingPage
+
+    qtbot.waitUntil(wizard.files_page.isComplete, timeout=TIMEOUT)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SHEETS, timeout=TIMEOUT)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.MAPPING, timeout=TIMEOUT)
+    page = wizard.currentPage()
+    assert isinstance(page, MappingPage)
+    qtbot.waitUntil(lambda: page.preview.model() is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not page.updating, timeout=TIMEOUT)
+    return page
+
+
+def test_import_mapping_preset_named_with_markup_shows_literally(qtbot, window, screen, tmp_path):
+    """A saved mapping named in markup, with a column whose header and unit are markup,
+    applied to a CSV it fits and to another it does not."""
+    from core import importing
+    from core.importing.mapping import ColumnMapping, SheetMapping
+
+    name = f"Preset {IMG} {BOLD}"
+    columns = [
+        ColumnMapping(0, "Name", "name", None, 1.0),
+        ColumnMapping(1, f"Power ({IMG})", "tdp_w", IMG, 1.0),
+    ]
+    importing.save_preset(window.inventory, name, [SheetMapping("hardware", columns)])
+    gpus = tmp_path / f"gpus {IMG}.csv"
+    gpus.write_text(f"Name,Kind,Power ({IMG})\r\nH100 {IMG},accelerator,700\r\n", encoding="utf-8")
+    other = tmp_path / f"other {IMG}.csv"
+    other.write_text("Model,Owner / team,Task\r\nA,Legal,chat\r\n", encoding="utf-8")
+    window.start_import([gpus, other])
+    wizard = window.import_wizard
+    page = _to_mapping_page(qtbot, wizard)
+    assert page.presets.findText(name) >= 0
+    page.presets.setCurrentText(name)
+    page.apply_preset_button.click()
+    reads_literally(page.busy.label, f"Applying the mapping '{name}'…")
+    qtbot.waitUntil(lambda: not page.updating, timeout=TIMEOUT)
+    popups = [displayed(text, fmt) for _, text, fmt in screen.popups]
+    literally(popups, f"The mapping '{name}' knows none of the columns of: other {IMG}.csv.")
+    # the preset's unit does not convert: the warning quotes the header and the unit
+    reads_literally(page.warning, f"Power ({IMG}): unknown unit '{IMG}'")
+    literally(screen.check(wizard), f"Power ({IMG})", f"H100 {IMG}")
+    wizard.reject()
+
+
+def test_import_sheet_names_headers_and_cell_problems_show_literally(
+    qtbot, window, screen, tmp_path
+):
+    """A workbook whose sheet name and headers are markup, and a number cell followed by
+    markup: the problem quoting the cell shows as written in the previews' tooltips and
+    the problems list; failure messages quoting data do too."""
+    window.start_import([_hostile_workbook(tmp_path)])
+    wizard = window.import_wizard
+    mapping = _to_mapping_page(qtbot, wizard)
+    problem = f"has '{IMG}' after the number"
+    model = mapping.preview.model()
+    tips = [
+        model.index(r, c).data(Qt.ItemDataRole.ToolTipRole)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+    ]
+    tip = next(t for t in tips if t and IMG in displayed(t, Qt.TextFormat.AutoText))
+    reads_literally_tip(tip, problem)
+    shown = screen.check(wizard)
+    while wizard.currentId() != wizard.VALIDATION:
+        before = wizard.currentId()
+        wizard.next()
+        qtbot.waitUntil(lambda before=before: wizard.currentId() != before, timeout=TIMEOUT)
+    validation = wizard.validation_page
+    qtbot.waitUntil(lambda: wizard.plans_fresh() and not validation._job, timeout=TIMEOUT)
+    shown += screen.check(wizard)
+    literally(shown, f"Q1 {IMG}", f"Energy ({IMG})", f"Remark {BOLD}", problem)
+    assert any(problem in (validation.problems.item(r, 4).text()) for r in range(3))
+
+    # failure messages quote what the file holds
+    message = f"cell D2 holds {IMG} {BOLD}"
+    mapping._on_load_failed(message)
+    reads_literally(mapping.warning, f"The sheet could not be read: {message}")
+    mapping._on_preview_failed(None, message)
+    reads_literally(mapping.preview_label, f"No preview: {message}")
+    wizard.references_page._on_job_failed(message)
+    reads_literally(wizard.references_page.status, f"read to the end: {message}")
+    validation._on_job_failed(message)
+    reads_literally(validation.verdict, f"could not be checked: {message}")
+    wizard.reject()
+
+
+def test_failure_messages_and_scenario_problems_show_literally(qtbot, window, screen, hostile):
+    """A details panel and a loading page saying why they failed; a scenario of a
+    hand-made file whose change names a record by markup instead of an id."""
+    from ui.scenario_dialog import ScenarioDialog
+    from ui.welcome import LoadingPage
+
+    message = f"no such record {IMG} {BOLD}"
+    window.details_action.trigger()
+    panel = window.details
+    panel._on_task_failed(panel._serial, message)
+    reads_literally(panel.status, f"Could not compute the figures: {message}")
+
+    loading = LoadingPage("Loading the dashboard…")
+    qtbot.addWidget(loading)
+    loading.set_text(f"The dashboard could not be loaded: {message}")
+    reads_literally(loading.label, message)
+
+    _, ids = hostile
+    changes = (
+        f'[{{"kind": "move_deployment", "deployment_id": "{IMG}", "to_site_id": {ids["site"]}}}]'
+    )
+    window.inventory.conn.execute(
+        "INSERT INTO scenarios (name, description, changes, created_at, updated_at) "
+        "VALUES ('Hand-made', '', ?, '2026-01-01', '2026-01-01')",
+        (changes,),
+    )
+    dialog = ScenarioDialog(window.inventory, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.saved.setCurrentRow(0)
+    item = dialog.changes.item(0)
+    assert item is not None and item.text().startswith("⚠")
+    reads_literally_tip(item.toolTip(), f"not '{IMG}'")
+    literally(screen.check(dialog), f"not '{IMG}'")
+    dialog.close()
+
+
+def test_about_dialog_names_a_log_folder_of_markup_literally(qtbot, screen, monkeypatch, tmp_path):
+    """The log folder's path (under the user's home: any name) in the About dialog."""
+    from ui import about_dialog
+
+    folder = tmp_path / f"logs {IMG}"
+    monkeypatch.setattr(about_dialog, "log_dir", lambda: folder)
+    dialog = about_dialog.AboutDialog(tmp_path / f"inventory {IMG}.aicl")
+    qtbot.addWidget(dialog)
+    reads_literally_tip(dialog.log_folder_button.toolTip(), f"logs {IMG}")
+    literally(screen.check(dialog), f"logs {IMG}", f"inventory {IMG}.aicl")
