@@ -199,7 +199,8 @@ class _Writer:
             (table,),
         ).fetchall()
         for name, _ in indexes:
-            self.inv.conn.execute(f'DROP INDEX "{name}"')
+            quoted_sql = name.replace('"', '""')  # a name read from sqlite_master
+            self.inv.conn.execute(f'DROP INDEX "{quoted_sql}"')
         self.dropped[table] = [sql for _, sql in indexes]
 
     def restore_indexes(self) -> None:

@@ -96,9 +96,9 @@ REVIEWED_SQL: dict[str, dict[str, str]] = {
         "dep.table": "a table from schema.DEPENDENTS",
         "f": "a field name of the spec (SET f = ?)",
         "marks": _MARKS,
-        "name": (
-            "an index name of the file's own schema (sqlite_master), double-quoted; the "
-            "index is built again from its own SQL afterwards"
+        "quoted_sql": (
+            "an index name of the file's own schema (sqlite_master), inner quotes doubled, "
+            "double-quoted; the index is built again from its own SQL afterwards"
         ),
         "sql": "a CREATE INDEX statement of the file's own schema, run again as it was",
         "t": _TABLE,
