@@ -396,8 +396,26 @@ class ReportDialog(QDialog):
     def _print(self, report: Report) -> None:
         printer = self._printer()
         dialog = QPrintDialog(printer, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        target = printer.outputFileName()
+        if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and target:
+            # "Print to file": Qt's own PDF output reports no write errors (a full disk
+            # left an empty file), so it is written as Save PDF writes it
+            self._write_pdf(report, target, self.paper.currentData())
+            return
+        try:
             report_render.render(report, printer)
+        except OSError as exc:
+            QMessageBox.warning(self, "Report", literal(f"The report could not be printed: {exc}"))
+
+    def _write_pdf(self, report: Report, path: str, paper: str) -> None:
+        """Write an already built ``report`` to ``path`` on a worker."""
+
+        def work(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> int:
+            return report_render.write_pdf(report, path, paper, progress, cancelled)
+
+        self._start("Writing the PDF", work, lambda pages: self._saved(path, f"{pages} pages"))
 
     def _suggested(self, suffix: str) -> str:
         name = f"{self.path.stem} report {self.period().label}{suffix}".replace("..", " to ")

@@ -359,6 +359,39 @@ def test_dialog_reports_a_missing_folder(demo, tmp_path, qtbot, messages):
     assert not missing.exists()
 
 
+def test_print_to_a_pdf_file_is_written_like_save_pdf(demo, tmp_path, qtbot, messages, monkeypatch):
+    """The print dialog's "Print to file" goes through write_pdf (whole or nothing, with
+    a message), not through Qt's own PDF output, which reports no write errors."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ui import report_dialog
+
+    chosen: list[str] = []
+
+    class PrintToFile:
+        def __init__(self, printer, parent=None):
+            self.printer = printer
+
+        def exec(self):
+            self.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            self.printer.setOutputFileName(chosen[-1])
+            return report_dialog.QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(report_dialog, "QPrintDialog", PrintToFile)
+    dialog = ReportDialog(demo, today=__import__("datetime").date(2026, 11, 28))
+    qtbot.addWidget(dialog)
+    chosen.append(str(tmp_path / "printed.pdf"))
+    dialog.print_report()
+    qtbot.waitUntil(lambda: "Saved printed.pdf" in dialog.status.text(), timeout=30000)
+    assert (tmp_path / "printed.pdf").read_bytes().startswith(b"%PDF")
+    missing = tmp_path / "gone" / "printed.pdf"
+    chosen.append(str(missing))
+    dialog.print_report()
+    qtbot.waitUntil(lambda: bool(messages.texts("warning")), timeout=30000)
+    assert f"the folder {missing.parent} does not exist" in messages.texts("warning")[0]
+    assert not missing.parent.exists()
+
+
 def test_report_xlsx_neutralises_text_like_the_exports(tmp_path):
     """Text cells starting with = + - @ tab or CR get a leading ' (as the inventory's
     exports do), so a spreadsheet program shows them instead of running them."""
