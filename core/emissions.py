@@ -8,6 +8,9 @@ supplier-specific factor) cover consumption in the same market boundary (the sit
 grid region or country it names) and period; volume instruments are spread over the
 consumption they cover in proportion to it. Consumption no instrument covers would take
 the residual-mix factor; none is bundled, so the location factor is used and flagged.
+The organisation's instruments cover only its own Scope 2 electricity (own and
+colocation sites); cloud and API electricity keeps the provider's figure: a
+supplier-specific factor given for that site, else the location-based one.
 
 Units: energy kWh, factors g CO2e per kWh, emissions kg CO2e, water litres.
 """
@@ -21,7 +24,7 @@ import numpy as np
 
 from core import columns, factors
 from core.engine import EMBODIED, Assumptions, Lines, SiteTable
-from core.periods import Period, split_by_month
+from core.periods import Period, quarter_label, split_by_month
 
 SOURCING_KINDS = ("ppa", "onsite", "green-tariff", "eac", "supplier-factor")
 
@@ -164,7 +167,11 @@ _COLUMNS = (
 
 
 def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, ...]:
-    """(line, start, end, share, dated) for every month piece of every line."""
+    """(line, start, end, share, dated) for every month piece of every line.
+
+    An undated line is one piece dated 1 January of the current year: that day only
+    chooses its grid factor's year. It belongs to no month or quarter (``dated`` False:
+    all-time totals only; :func:`calendar_groups` files it as "undated")."""
     dated = ~np.isnat(lines.start) & ~np.isnat(lines.end)
     idx = np.flatnonzero(dated)
     p = split_by_month(lines.start[idx], lines.end[idx])
@@ -176,6 +183,33 @@ def pieces_for(lines: Lines, today: dt.date | None = None) -> tuple[np.ndarray, 
     share = np.concatenate([p.share, np.ones(len(undated))])
     is_dated = np.concatenate([np.ones(len(p.record), bool), np.zeros(len(undated), bool)])
     return line, start, end, share, is_dated
+
+
+#: the group of undated activity in month and quarter groupings
+UNDATED = "undated"
+_UNDATED_KEY = np.iinfo(np.int64).max
+
+
+def calendar_groups(start: np.ndarray, dated: np.ndarray, by: str) -> tuple[np.ndarray, list[str]]:
+    """Group index per piece and the labels of the groups, in time order, for ``by``
+    ``"month"`` (``2026-07``) or ``"quarter"`` (``2026-Q3``). Pieces of undated lines
+    (``dated`` False; their ``start`` only picks a grid factor year) form one last group
+    labelled :data:`UNDATED`, never a real month or quarter."""
+    if by not in ("month", "quarter"):
+        raise ValueError("by must be month or quarter")
+    months = np.asarray(start).astype("datetime64[M]").astype(np.int64)
+    raw = months if by == "month" else months // 3
+    raw = np.where(np.asarray(dated, dtype=bool), raw, _UNDATED_KEY)
+    unique, inverse = factorise(raw)
+    labels = [
+        UNDATED
+        if u == _UNDATED_KEY
+        else str(np.datetime64(u, "M"))
+        if by == "month"
+        else quarter_label(np.datetime64(u * 3, "M"))
+        for u in unique.tolist()
+    ]
+    return inverse, labels
 
 
 def factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -409,6 +443,25 @@ def _cell_market(
     return rate, share, fallback, covered
 
 
+#: what an estimate covering cloud or API electricity must say about its market-based figure
+CLOUD_MARKET_NOTE = (
+    "Cloud and API electricity is the provider's (Scope 3 cat. 1): its market-based "
+    "figure is the provider's (a supplier-specific factor given for the site, else the "
+    "location-based factor); the organisation's own instruments cover only its own and "
+    "colocation sites (GHG Protocol Scope 2 Guidance)."
+)
+
+
+def market_notes(p: PieceResults, keep: np.ndarray, lines: Lines, sites: SiteTable) -> list[str]:
+    """Notes on the market-based figures of the pieces ``keep`` (indices): whether
+    cloud or API electricity is among them (:data:`CLOUD_MARKET_NOTE`)."""
+    keep = np.asarray(keep)
+    if not len(keep):
+        return []
+    cloud = ~sites.scope2[lines.site[p.line[keep]]] & ~p.is_embodied[keep]
+    return [CLOUD_MARKET_NOTE] if (cloud & (p.facility_kwh[keep] > 0)).any() else []
+
+
 def _grid(
     site: np.ndarray, years: np.ndarray, sites: SiteTable, a: Assumptions
 ) -> tuple[np.ndarray, np.ndarray, list[factors.GridLookup]]:
@@ -452,13 +505,29 @@ def _overlap_fraction(start: np.ndarray, end: np.ndarray, a: dt.date, b: dt.date
 def _matches(
     instrument: dict, site: np.ndarray, sites: SiteTable, site_ids: np.ndarray
 ) -> np.ndarray:
-    """Pieces inside the instrument's market boundary: its site, or its grid region."""
+    """Pieces inside the instrument's market boundary (its site, or its grid region)
+    that it may cover.
+
+    Per the GHG Protocol Scope 2 Guidance an organisation's instruments apply to the
+    electricity it buys: its own data centres and colocation space whose power it pays
+    for (``SiteTable.scope2``). Electricity of cloud regions and API providers is the
+    provider's Scope 2 and the organisation's Scope 3 cat. 1: the organisation's PPAs,
+    certificates and tariffs for the same grid do not cover it, so an instrument named
+    by grid region matches own and colocation sites only. What a cloud or API site can
+    take is the provider's own market-based figure: a supplier-specific factor given
+    for that site by name (as Patterson et al. 2021 give Google's net factor).
+    """
+    own = np.asarray(sites.scope2, dtype=bool).copy()
+    own[-1] = False  # the "no site" row: no market boundary to match
     if instrument.get("site_id") is not None:
-        positions = np.flatnonzero(site_ids == instrument["site_id"])
-        return np.isin(site, positions)
+        named = np.zeros(len(own), dtype=bool)
+        named[np.flatnonzero(site_ids == instrument["site_id"])] = True
+        if instrument.get("kind") != "supplier-factor":
+            named &= own
+        return named[site]
     region = factors.normalise_zone(instrument.get("grid_region"))
     in_region = np.array([region in (z, c) for z, c in zip(sites.zone, sites.country, strict=True)])
-    return in_region[site]
+    return (in_region & own)[site]
 
 
 def _market(

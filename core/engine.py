@@ -18,8 +18,14 @@ Formulas (methodology notes, ``resources/reference/SOURCES.md``):
   energy per request (Power Hungry Processing per task, or ML.ENERGY per request for chat
   and code); else output tokens x energy per token (EcoLogits: Wh = a e^(b B) P + c, P in
   billions of active parameters, batch B = 64);
-* embodied, amortised: device-hours x (accelerator + server share kgCO2e) / lifetime hours;
-  capital goods: the whole hardware in the quarter it was bought (self-hosted deployments).
+* embodied, amortised: device-hours x (accelerator + server share kgCO2e) / lifetime hours,
+  whatever method gave the energy: a usage row's device-hours, else the deployment's
+  devices x the hours of the row's period (else, with no device count, the hours implied
+  by its estimated accelerator energy); capital goods: the whole hardware in the quarter
+  it was bought (self-hosted deployments).
+
+What cannot be estimated is said in a note per entry (:data:`SKIPPED` lists them) and
+counted per reason by :func:`not_estimated` for an estimate's notes.
 """
 
 from __future__ import annotations
@@ -154,6 +160,107 @@ _INT_COLUMNS = (
 _DAY_COLUMNS = ("start", "end")
 
 Notes = dict[tuple[int, int], list[str]]
+
+# Notes saying that (part of) an entry could not be estimated. They are fixed texts, so
+# :func:`not_estimated` can count the entries behind each reason for an estimate's notes.
+T_NO_HOURS = (
+    "no measured energy and no duration (device-hours, or wall-clock hours or dates "
+    "with a device count): energy not estimated"
+)
+T_ZERO_HOURS = "device-hours (or wall-clock hours) are 0: no energy estimated"
+T_NO_HARDWARE = "no measured energy, no average power and no hardware: energy not estimated"
+T_NO_TDP = "no measured energy, no average power and no TDP for the hardware: energy not estimated"
+U_NOTHING = "usage records with no measured energy, device-hours, requests or tokens: not estimated"
+U_NO_TDP = "usage records with device-hours only and no TDP for the hardware: not estimated"
+D_ONGOING = (
+    "no usage recorded for the period; not estimated (no end date: it is not assumed "
+    "to run all the time)"
+)
+D_API = "no usage recorded for the period; not estimated (API usage needs tokens or requests)"
+D_UNDATED = "no usage recorded and no start date; not estimated"
+D_NO_DEVICES = "no usage recorded and no device count; not estimated"
+D_NO_TDP = "no usage recorded and no TDP for the hardware; not estimated"
+E_NO_HOURS = (
+    "embodied emissions not estimated: no device-hours, and no device count with hours "
+    "or dates to derive them from"
+)
+E_NO_HARDWARE = "no hardware given: embodied emissions not estimated"
+
+#: note -> (what was not estimated, why) as :func:`not_estimated` words it
+SKIPPED: dict[str, tuple[str, str]] = {
+    T_NO_HOURS: ("energy", "no measured energy and no duration"),
+    T_ZERO_HOURS: ("energy", "device-hours or wall-clock hours are 0"),
+    T_NO_HARDWARE: ("energy", "no measured energy, average power or hardware"),
+    T_NO_TDP: ("energy", "no measured energy or average power, and no TDP for the hardware"),
+    U_NOTHING: ("some usage records", "no measured energy, device-hours, requests or tokens"),
+    U_NO_TDP: ("some usage records", "device-hours only, and no TDP for the hardware"),
+    D_ONGOING: ("energy", "no usage recorded for the period (ongoing deployment)"),
+    D_API: ("energy", "no usage recorded for the period (API usage)"),
+    D_UNDATED: ("energy", "no usage recorded and no start date"),
+    D_NO_DEVICES: ("energy", "no usage recorded and no device count"),
+    D_NO_TDP: ("energy", "no usage recorded and no TDP for the hardware"),
+    E_NO_HOURS: ("embodied emissions", "no device-hours and no device count"),
+    E_NO_HARDWARE: ("embodied emissions", "no hardware given"),
+}
+
+
+def not_estimated(
+    notes: Notes,
+    activity: Activity | None = None,
+    period: Any = None,
+    entries: Any = None,
+) -> list[str]:
+    """One line per reason something was not estimated, with how many entries it hit:
+    "2 entries not estimated: no usage recorded for the period (ongoing deployment)." or
+    "1 entry: embodied emissions not estimated: no hardware given.".
+
+    ``entries`` (``(table index, id)`` pairs) keeps only those entries. With
+    ``activity`` and ``period`` (anything with ``start`` and ``end`` dates) only entries
+    whose own dates reach into the period count; entries without a start date, or
+    without an end date and started before the period ends, always do.
+    """
+    wanted = None if entries is None else {(int(t), int(i)) for t, i in entries}
+    hits = [
+        (key, SKIPPED[text])
+        for key, texts in notes.items()
+        if wanted is None or key in wanted
+        for text in texts
+        if text in SKIPPED
+    ]
+    if hits and period is not None and activity is not None:
+        inside = _reaching(activity, [key for key, _ in hits], period)
+        hits = [hit for hit, ok in zip(hits, inside, strict=True) if ok]
+    counts: dict[tuple[str, str], int] = {}
+    for _, reason in hits:
+        counts[reason] = counts.get(reason, 0) + 1
+    out = []
+    for (what, why), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "energy", kv[0])):
+        entries_word = "entry" if n == 1 else "entries"
+        if what == "energy":
+            out.append(f"{n} {entries_word} not estimated: {why}.")
+        else:
+            out.append(f"{n} {entries_word}: {what} not estimated: {why}.")
+    return out
+
+
+def _reaching(activity: Activity, keys: list[tuple[int, int]], period: Any) -> np.ndarray:
+    """Per entry key, whether its dates (start, end; an unknown start or end reaches
+    anywhere) overlap ``period``."""
+    table = np.array([t for t, _ in keys], dtype=np.int64)
+    rid = np.array([i for _, i in keys], dtype=np.int64)
+    out = np.zeros(len(keys), dtype=bool)
+    first = np.datetime64(period.start, "D")
+    last = np.datetime64(period.end, "D")
+    for t, rows in enumerate((activity.training_runs, activity.deployments)):
+        mine = np.flatnonzero(table == t)
+        if not len(mine) or not len(rows):
+            continue
+        pos = rows.index_of(rid[mine])
+        found = pos >= 0
+        start = rows["start_date"][np.where(found, pos, 0)]
+        end = rows["end_date"][np.where(found, pos, 0)]
+        out[mine] = found & (np.isnat(start) | (start <= last)) & (np.isnat(end) | (end >= first))
+    return out
 
 
 class _Builder:
@@ -317,13 +424,13 @@ def _training_lines(
         | np.where(act_ok & ~power_given, U_TRAIN, 0)
         | np.where(~_stated_pue(sites)[site] & (~measured | (boundary != 2)), PUE_DEF, 0)
     )
-    _note(
-        notes,
-        0,
-        ids,
-        ~measured & ~act_ok,
-        "no measured energy and no device-hours with a power or TDP: not estimated",
-    )
+    # why a run without measured energy got none: each reason its own note
+    no_hours = ~measured & np.isnan(dev_hours)
+    no_power = ~measured & np.isnan(power)
+    _note(notes, 0, ids, no_hours, T_NO_HOURS)
+    _note(notes, 0, ids, ~measured & (dev_hours == 0), T_ZERO_HOURS)
+    _note(notes, 0, ids, no_power & (h == len(hw.names) - 1), T_NO_HARDWARE)
+    _note(notes, 0, ids, no_power & (h < len(hw.names) - 1), T_NO_TDP)
     _note(notes, 0, ids, ~dated, "no start and end dates: counted only in all-time totals")
     _note(
         notes,
@@ -479,17 +586,24 @@ def _usage_lines(
         | np.where(dev, U_INF, 0)
         | np.where(~_stated_pue(sites)[site] & estimated, PUE_DEF, 0)
     )
-    # device-hours implied by estimated energy, for embodied amortisation
-    implied = _nan_to(device, 0.0) * 1000.0 / (hw.tdp[h] * util)
-    dev_hours = np.where(dev, u["device_hours"], np.where(api, np.nan, implied))
-
-    _note(
-        notes,
-        1,
-        dep_ids,
-        ~estimated,
-        "usage records with no measured energy, device-hours, requests or tokens: not estimated",
+    # device-hours of the hardware, for embodied amortisation, whatever gave the energy:
+    # the row's own device-hours; else the deployment's devices x the hours of the row's
+    # period; else (no device count) the hours implied by an estimated accelerator energy
+    # at the inference utilisation. API usage: none (the provider's hardware).
+    given_hours = ~np.isnan(u["device_hours"])
+    period_days = (u["period_end"] - u["period_start"]).astype(np.int64) + 1
+    dated = ~np.isnat(u["period_start"]) & ~np.isnat(u["period_end"])
+    period_hours = d["device_count"][di] * np.where(dated, period_days, np.nan) * 24.0
+    implied = device * 1000.0 / (hw.tdp[h] * util)  # NaN without device energy or TDP
+    dev_hours = np.select(
+        [api, given_hours, ~np.isnan(period_hours)],
+        [np.nan, u["device_hours"], period_hours],
+        default=implied,
     )
+
+    no_tdp = ~estimated & ~api & given_hours & np.isnan(hw.tdp[h])
+    _note(notes, 1, dep_ids, ~estimated & ~no_tdp, U_NOTHING)
+    _note(notes, 1, dep_ids, no_tdp, U_NO_TDP)
     _note(
         notes,
         1,
@@ -567,14 +681,22 @@ def _always_on_lines(
     )
     h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)
     start, end = d["start_date"], d["end_date"]
+    own = ~has_usage & (d["kind"] != 2)
     ok = (
-        ~has_usage
-        & (d["kind"] != 2)
+        own
         & ~np.isnat(start)
         & ~np.isnat(end)
         & ~np.isnan(d["device_count"])
         & ~np.isnan(hw.tdp[h])
     )
+    # the rest have no activity to estimate from: say so, one reason each
+    _note(notes, 1, d.ids, ~has_usage & (d["kind"] == 2), D_API)
+    _note(notes, 1, d.ids, own & np.isnat(start), D_UNDATED)
+    dated = own & ~np.isnat(start)
+    _note(notes, 1, d.ids, dated & np.isnat(end), D_ONGOING)
+    _note(notes, 1, d.ids, dated & ~np.isnat(end) & np.isnan(d["device_count"]), D_NO_DEVICES)
+    sized = dated & ~np.isnat(end) & ~np.isnan(d["device_count"])
+    _note(notes, 1, d.ids, sized & np.isnan(hw.tdp[h]), D_NO_TDP)
     if not ok.any():
         return
     site = _index(activity.sites, d["site_id"], len(sites.names) - 1)
@@ -639,22 +761,34 @@ def _embodied_lines(
     if capital:
         amortise &= ~scope2
     kg = _nan_to(ops.device_hours, 0.0) * per_device[ops.hardware] / life_h[ops.hardware]
-    sel = np.flatnonzero(amortise & (kg > 0))
-    missing = amortise & np.isnan(hw.embodied[ops.hardware])
+    counted = amortise & (kg > 0)
+    sel = np.flatnonzero(counted)
+    missing = counted & np.isnan(hw.embodied[ops.hardware])
+    # lines that could carry embodied emissions but do not: no hardware, or (amortised)
+    # no hours; API usage runs on the provider's hardware (noted with the usage lines)
+    could = ops.kind != API
+    no_hardware = could & (ops.hardware == len(hw.names) - 1)
+    no_hours = could & ~no_hardware & np.isnan(ops.device_hours)
+    if capital:
+        no_hours &= ~scope2
     for t in (0, 1):
-        m = missing & (ops.entry_table == t)
+        m = ops.entry_table == t
         _note(
             notes,
             t,
             ops.entry_id,
-            m,
+            missing & m,
             "no embodied figure for this hardware: only the server share is counted",
         )
+        _note(notes, t, ops.entry_id, no_hardware & m, E_NO_HARDWARE)
+        _note(notes, t, ops.entry_id, no_hours & m, E_NO_HOURS)
     b.add(
         entry_table=ops.entry_table[sel],
         entry_id=ops.entry_id[sel],
         kind=EMBODIED,
-        tier=ops.tier[sel],
+        # derived from device-hours, never measured: a measured line's embodied part is
+        # activity-based
+        tier=np.where(ops.tier[sel] == MEASURED, ACTIVITY, ops.tier[sel]),
         site=ops.site[sel],
         hardware=ops.hardware[sel],
         start=ops.start[sel],

@@ -22,7 +22,7 @@ import numpy as np
 from core import activity as activity_mod
 from core import columns, emissions, engine, uncertainty
 from core.inventory import Inventory
-from core.periods import Period, parse_period, quarter_label
+from core.periods import Period, parse_period
 
 #: Replaced lines kept (as dead weight) before the engine compacts its arrays.
 COMPACT_AFTER_LINES = 10_000
@@ -38,17 +38,36 @@ FIELDS = (
     "savings_kgco2e",
     "water_l",
     "low_kgco2e",
+    "p50_kgco2e",
     "high_kgco2e",
 )
+#: the value of a row's ``kind``, ``part``, ``scope`` or ``method_tier`` when the lines
+#: of an aggregate group (a model, site, scope, phase, quarter or month) differ in it
+MIXED = "mixed"
+PARTS = ("operational", "embodied")
+#: groupings whose rows are periods: listed in date order, not by emissions
+_DATED = ("quarter", "month")
 
 
 @dataclass
 class EstimateRow:
-    """One group's figures. Energy in kWh (facility), emissions in kgCO2e, water in L."""
+    """One group's figures. Energy in kWh (facility), emissions in kgCO2e, water in L.
+
+    ``location_kgco2e`` is the central figure: the deterministic estimate from the
+    central value of every input. ``low``/``p50``/``high`` are the P5/P50/P95 of the
+    Monte Carlo draws of it; with ranges skewed to one side the P50 differs from the
+    central figure (and a sum of several such entries may even leave it outside P5-P95).
+
+    With ``by="entry"`` there is one row per entry and part: ``id`` is the entry id
+    (``training_runs:12``), ``part`` is ``operational`` or ``embodied``. For aggregate
+    groups ``kind``, ``part``, ``scope`` and ``method_tier`` are :data:`MIXED` when the
+    group's lines differ in them.
+    """
 
     id: str
     name: str
     kind: str
+    part: str
     scope: str
     method_tier: str
     energy_kwh: float
@@ -57,6 +76,7 @@ class EstimateRow:
     savings_kgco2e: float
     water_l: float
     low_kgco2e: float
+    p50_kgco2e: float
     high_kgco2e: float
     renewable_kwh: float = 0.0  # consumption covered by renewable instruments
 
@@ -282,10 +302,10 @@ class Engine:
             "water_l": p.water_l[keep] * w,
             "renewable_kwh": p.renewable_kwh[keep] * w,
         }
-        group_key, group_info = self._groups(by, line, p.start[keep])
+        group_key, group_info = self._groups(by, line, p.start[keep], p.dated[keep])
         n_groups = len(group_info)
         sums = {k: np.bincount(group_key, weights=v, minlength=n_groups) for k, v in values.items()}
-        low, high, total_lo, total_hi, drivers = uncertainty.monte_carlo(
+        ranges = uncertainty.monte_carlo(
             self.units() if samples > 0 else None,
             self.units().of_line[line] if samples > 0 else line,
             values["location_kgco2e"],
@@ -296,49 +316,81 @@ class Engine:
             seed,
         )
         loc = values["location_kgco2e"]
-        kinds = _dominant_per_group(lines.kind[line], len(engine.KINDS), group_key, n_groups, loc)
-        scopes = _dominant_per_group(self._scope(line), len(SCOPES), group_key, n_groups, loc)
-        tiers = _dominant_per_group(lines.tier[line], len(engine.TIERS), group_key, n_groups, loc)
+        # what the lines of each group are: one value, or "mixed" (an entry's part is
+        # one kind at one site; its tier may differ by month: the one carrying most kg)
+        present = (loc != 0) | (values["energy_kwh"] != 0)
+        kinds = _per_group(lines.kind[line], engine.KINDS, group_key, n_groups, present)
+        parts = _per_group(
+            (lines.kind[line] == engine.EMBODIED).astype(np.int64),
+            PARTS,
+            group_key,
+            n_groups,
+            present,
+        )
+        scopes = _per_group(self._scope(line), SCOPES, group_key, n_groups, present)
+        if by == "entry":
+            codes = _dominant_per_group(
+                lines.tier[line], len(engine.TIERS), group_key, n_groups, loc
+            )
+            tiers = [engine.TIERS[t] for t in codes.tolist()]
+        else:
+            tiers = _per_group(lines.tier[line], engine.TIERS, group_key, n_groups, present)
         # plain Python lists first: one conversion per column, not one per cell
         loc_kg, mkt_kg = sums["location_kgco2e"], sums["market_kgco2e"]
         rows = [
             EstimateRow(
                 info["id"],
                 info["name"],
-                info["kind"] or engine.KINDS[kind],
-                info["scope"] or SCOPES[scope],
-                engine.TIERS[tier],
+                info["kind"] or kind,
+                part,
+                info["scope"] or scope,
+                tier,
                 *numbers,
             )
-            for info, kind, scope, tier, *numbers in zip(
+            for info, kind, part, scope, tier, *numbers in zip(
                 group_info,
-                kinds.tolist(),
-                scopes.tolist(),
-                tiers.tolist(),
+                kinds,
+                parts,
+                scopes,
+                tiers,
                 sums["energy_kwh"].tolist(),
                 loc_kg.tolist(),
                 mkt_kg.tolist(),
                 (loc_kg - mkt_kg).tolist(),
                 sums["water_l"].tolist(),
-                np.asarray(low, dtype=np.float64).tolist(),
-                np.asarray(high, dtype=np.float64).tolist(),
+                np.asarray(ranges.low, dtype=np.float64).tolist(),
+                np.asarray(ranges.p50, dtype=np.float64).tolist(),
+                np.asarray(ranges.high, dtype=np.float64).tolist(),
                 sums["renewable_kwh"].tolist(),
                 strict=True,
             )
         ]
-        rows.sort(key=lambda r: -r.location_kgco2e)
+        if by in _DATED:  # periods in date order (their ids, 2026-Q3 or 2026-07, sort so)
+            rows.sort(key=lambda r: r.id)
+        else:
+            rows.sort(key=lambda r: -r.location_kgco2e)
         totals = {k: float(v.sum()) for k, v in values.items()}
         totals["savings_kgco2e"] = totals["location_kgco2e"] - totals["market_kgco2e"]
-        totals["low_kgco2e"], totals["high_kgco2e"] = float(total_lo), float(total_hi)
+        totals["low_kgco2e"] = float(ranges.total_low)
+        totals["p50_kgco2e"] = float(ranges.total_p50)
+        totals["high_kgco2e"] = float(ranges.total_high)
         totals = {k: totals[k] for k in (*FIELDS, "renewable_kwh")}
+        drivers = ranges.drivers
         for d in drivers:
             d["name"] = rows_by_group_name(group_info, d.pop("group"))
+        notes = self._period_notes(period, keep)
+        notes += emissions.market_notes(p, keep, lines, self.sites)
+        notes += engine.not_estimated(
+            self.notes, self.activity, period, [entry] if entry is not None else entries
+        )
+        if samples > 0:
+            notes.extend(_central_outside_range_notes(rows, totals))
         return Estimate(
             period,
             by,
             totals,
             rows,
-            self._period_notes(period, keep),
+            notes,
             drivers,
             equivalences(totals, self.assumptions),
             samples,
@@ -352,7 +404,7 @@ class Engine:
         return np.where(embodied, np.where(own, 2, 1), np.where(own, 0, 1))
 
     def _groups(
-        self, by: str, line: np.ndarray, start: np.ndarray
+        self, by: str, line: np.ndarray, start: np.ndarray, dated: np.ndarray
     ) -> tuple[np.ndarray, list[dict[str, str]]]:
         lines = self.lines
         if by == "entry":
@@ -362,18 +414,17 @@ class Engine:
             remap[present] = np.arange(len(present))
             chosen = keys[present]
             return remap[code[line]], self._entry_group_infos(chosen)
+        if by in _DATED:  # undated activity is one "undated" group, not today's quarter
+            group, labels = emissions.calendar_groups(start, dated, by)
+            return group, [{"id": t, "name": t, "kind": "", "scope": ""} for t in labels]
         if by == "model":
             raw = self._model_of(line)
         elif by == "phase":
             raw = lines.kind[line]
         elif by == "scope":
             raw = self._scope(line)
-        elif by == "site":
-            raw = lines.site[line]
-        elif by == "month":
-            raw = start.astype("datetime64[M]").astype(np.int64)
         else:
-            raw = start.astype("datetime64[M]").astype(np.int64) // 3
+            raw = lines.site[line]
         unique, inverse = emissions.factorise(raw.astype(np.int64))  # few distinct: no sort
         return inverse, [self._group_info(by, int(u)) for u in unique.tolist()]
 
@@ -450,18 +501,13 @@ class Engine:
             }
         if by == "scope":
             return {"id": SCOPES[key], "name": SCOPES[key], "kind": "", "scope": SCOPES[key]}
-        if by == "site":
-            return {
-                "id": f"sites:{self._site_id(key)}",
-                "name": self.sites.names[key],
-                "kind": "",
-                "scope": "",
-            }
-        if by == "month":
-            label = str(np.datetime64(key, "M"))  # 2026-07
-        else:
-            label = quarter_label(np.datetime64(key * 3, "M"))
-        return {"id": label, "name": label, "kind": "", "scope": ""}
+        # by == "site" (months and quarters are labelled by emissions.calendar_groups)
+        return {
+            "id": f"sites:{self._site_id(key)}",
+            "name": self.sites.names[key],
+            "kind": "",
+            "scope": "",
+        }
 
     def _site_id(self, index: int) -> int:
         rows = self.activity.site_rows
@@ -513,6 +559,64 @@ def _dominant_per_group(
     w = np.abs(weights) + 1e-12
     table = np.bincount(group * n_codes + codes, weights=w, minlength=n_groups * n_codes)
     return table.reshape(n_groups, n_codes).argmax(axis=1)
+
+
+def _per_group(
+    codes: np.ndarray,
+    names: tuple[str, ...],
+    group: np.ndarray,
+    n_groups: int,
+    present: np.ndarray,
+) -> list[str]:
+    """Per group, the name of its lines' code when they all share one, else
+    :data:`MIXED`. Lines with neither energy nor emissions (a usage row with nothing to
+    estimate from) do not count, unless a group has no other."""
+    n = len(names)
+    cell = group * n + codes
+    seen = np.bincount(cell, weights=present, minlength=n_groups * n).reshape(n_groups, n) > 0
+    idle = ~seen.any(axis=1)
+    if idle.any():
+        every = np.bincount(cell, minlength=n_groups * n).reshape(n_groups, n) > 0
+        seen[idle] = every[idle]
+    count = seen.sum(axis=1)
+    first = seen.argmax(axis=1)
+    return [
+        names[c] if k == 1 else MIXED for c, k in zip(first.tolist(), count.tolist(), strict=True)
+    ]
+
+
+def _central_outside_range_notes(rows: list[EstimateRow], totals: dict[str, float]) -> list[str]:
+    """A note for the rows (and total) whose central figure lies outside their P5-P95:
+    honest when ranges are skewed (a sum of many entries whose defaults span 0.4x-23x
+    has its P5 above the sum of the central figures), but surprising unless said."""
+    tol = 1e-3  # float32 draws: a range of width zero may sit a hair off its centre
+    out = []
+    figures = [(r.name, r.location_kgco2e, r.low_kgco2e, r.p50_kgco2e, r.high_kgco2e) for r in rows]
+    figures.append(
+        (
+            "Total",
+            totals["location_kgco2e"],
+            totals["low_kgco2e"],
+            totals["p50_kgco2e"],
+            totals["high_kgco2e"],
+        )
+    )
+    for name, c, lo, mid, hi in figures:
+        scale = abs(c) * tol
+        if lo > c + scale or hi < c - scale:
+            side, far, near = ("below", "above", "below") if lo > c else ("above", "below", "above")
+            out.append(
+                f"{name}: the central figure {_n(c)} kgCO2e (the estimate from the central "
+                f"value of every input) is {side} its P5-P95 range (P5 {_n(lo)}, P50 "
+                f"{_n(mid)}, P95 {_n(hi)} kgCO2e): its default ranges reach further {far} "
+                f"their central values than {near}, and the draws of several entries, "
+                f"summed, rarely all fall {near} them."
+            )
+    return out
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
 
 
 def equivalences(totals: dict[str, float], a: engine.Assumptions) -> list[dict[str, Any]]:

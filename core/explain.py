@@ -89,7 +89,13 @@ def explain(
     a = e.assumptions
     kinds = sorted(set(lines.kind[p.line[sel]].tolist()))
     if not sel.any():
-        out.sections.append(("Result", ["No activity in this period."]))
+        result = ["No activity in this period."]
+        result += [
+            f"Not estimated: {eng.SKIPPED[n][1]}."
+            for n in e.entry_notes(table_name, rid)
+            if n in eng.SKIPPED and eng.SKIPPED[n][0] == "energy"
+        ]
+        out.sections.append(("Result", result))
     out.sections.append(("Inputs", _inputs(e, table, record)))
     for kind in (k for k in kinds if k != eng.EMBODIED):
         out.sections.append(
@@ -193,12 +199,24 @@ def _energy(
                 f"{head} measured energy converted by its boundary to IT "
                 f"{_n(it, 'kWh')}; x PUE {_n(pue)} = {_n(fac, 'kWh')}"
             )
-        elif device > 0 and dev_h > 0:
+        elif device > 0 and dev_h > 0 and not _per_unit_lines(e, table, tier, ln[t]):
             watts = device * 1000 / dev_h
             out.append(
                 f"{head} {_n(dev_h, 'device-hours')} x {_n(watts, 'W')} / 1000 = "
                 f"{_n(device, 'kWh')} on the accelerators; x (1 + host overhead "
                 f"{_n(host)}) = {_n(it, 'kWh')} IT; x PUE {_n(pue)} = {_n(fac, 'kWh')}"
+            )
+        elif table == 0 or (it == 0 and fac == 0):
+            # nothing to estimate from (no hours, no power or TDP, 0 hours): say why
+            why = [
+                eng.SKIPPED[n][1]
+                for n in e.entry_notes(eng.ENTRY_TABLES[table], rid)
+                if n in eng.SKIPPED and eng.SKIPPED[n][0] != "embodied emissions"
+            ]
+            out.append(
+                f"{head} no energy estimated"
+                + (f" ({'; '.join(why)})" if why else "")
+                + f": {_n(fac, 'kWh')}"
             )
         else:
             out.append(
@@ -208,10 +226,22 @@ def _energy(
     return out
 
 
+def _per_unit_lines(e: Engine, table: int, tier: int, line: np.ndarray) -> bool:
+    """Whether usage lines got their energy from requests or tokens: their device-hours
+    (kept for embodied amortisation) are then not what the energy was computed from."""
+    return (
+        table == 1
+        and tier in (eng.TOKEN, eng.DEFAULT)
+        and bool((e.lines.source_row[line] > 0).all())
+    )
+
+
 def _per_unit(e: Engine, line: np.ndarray, w: np.ndarray, device: float, it: float) -> str:
     """Requests or tokens x energy per unit, with the numbers of these usage records."""
     u = e.activity.usage
     rows = u.index_of(e.lines.source_row[line])
+    found = rows >= 0  # lines of usage records (not derived lines)
+    rows, w = rows[found], w[found]
     tokens = float(np.nansum(u["output_tokens"][rows] * w))
     requests = float(np.nansum(u["requests"][rows] * w))
     if device > 0 and tokens > 0:
@@ -303,8 +333,17 @@ def _market(e: Engine, sel: np.ndarray, w: np.ndarray) -> list[str]:
             f"{s['period_end']}, {_n(factor, 'gCO2e/kWh')}) covers consumption "
             "in this period"
         )
-    if (p.residual_fallback & sel).any():
+    own = e.sites.scope2[e.lines.site[p.line]]
+    if (p.residual_fallback & sel & own).any():
         out.append("consumption no instrument covers: location factor (no residual mix bundled)")
+    if (sel & ~own & ~p.is_embodied & (p.facility_kwh > 0)).any():
+        out.append(
+            "cloud and API electricity is the provider's (your Scope 3 cat. 1): its "
+            "market-based figure is the provider's (a supplier-specific factor given for "
+            "the site, else the site's own factor, else the location factor); your own "
+            "PPAs, certificates and tariffs cover only your own and colocation sites "
+            "(GHG Protocol Scope 2 Guidance)"
+        )
     total = float((p.market_kg[sel] * w[sel]).sum())
     loc = float((p.location_kg[sel] * w[sel]).sum())
     out.append(

@@ -7,6 +7,7 @@ Dates are whole days; a record running from ``start`` to ``end`` covers both day
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -31,25 +32,40 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        """The period of the same kind just before this one (quarter, year or range)."""
+        """The period of the same kind just before this one (quarter, year or range);
+        :class:`PeriodError` for a period that starts on the calendar's first day."""
+        if self.start == dt.date.min:
+            raise PeriodError(
+                f"'{self.label}' has no period before it to compare with: it starts on "
+                "0001-01-01, the first day a date can hold."
+            )
         if re.fullmatch(r"\d{4}-Q[1-4]", self.label):
             year, q = int(self.label[:4]), int(self.label[-1])
             return parse_period(f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}")
         if re.fullmatch(r"\d{4}", self.label):
             return parse_period(str(int(self.label) - 1))
         end = self.start - dt.timedelta(days=1)
-        start = end - dt.timedelta(days=self.days - 1)
+        start = dt.date.fromordinal(max(end.toordinal() - (self.days - 1), 1))
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
 
 
 def parse_period(text: str) -> Period:
-    """``2026-Q3``, ``2026``, ``2026-05`` or ``2026-01-01..2026-03-31`` as a :class:`Period`."""
+    """``2026-Q3``, ``2026``, ``2026-05`` or ``2026-01-01..2026-03-31`` as a :class:`Period`.
+
+    Years run from 1 to 9999 (what a date can hold); anything else raises
+    :class:`PeriodError` with a message that says what to write."""
     raw = text.strip()
+    if m := re.fullmatch(r"(\d{4})(?:-?Q([1-4])|-(\d{2}))?", raw, re.I):
+        year = int(m[1])
+        if not dt.MINYEAR <= year <= dt.MAXYEAR:
+            raise PeriodError(
+                f"'{text}' is not a period: years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}."
+            )
     if m := re.fullmatch(r"(\d{4})-?Q([1-4])", raw, re.I):
         year, q = int(m[1]), int(m[2])
         start = dt.date(year, 3 * q - 2, 1)
         end = _month_end(year, 3 * q)
-        return Period(start, end, f"{year}-Q{q}")
+        return Period(start, end, f"{year:04d}-Q{q}")
     if re.fullmatch(r"\d{4}", raw):
         year = int(raw)
         return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), raw)
@@ -59,10 +75,7 @@ def parse_period(text: str) -> Period:
             return Period(dt.date(year, month, 1), _month_end(year, month), raw)
     if ".." in raw:
         a, _, b = raw.partition("..")
-        try:
-            start, end = dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip())
-        except ValueError:
-            raise PeriodError(f"'{text}': dates must be written YYYY-MM-DD..YYYY-MM-DD.") from None
+        start, end = _date(a.strip(), text), _date(b.strip(), text)
         if end < start:
             raise PeriodError(f"'{text}': the period ends before it starts.")
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
@@ -72,9 +85,27 @@ def parse_period(text: str) -> Period:
     )
 
 
+def _date(part: str, text: str) -> dt.date:
+    """One end of a date range: written YYYY-MM-DD, and a day the calendar has."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", part)
+    if m is None:
+        raise PeriodError(f"'{text}': dates must be written YYYY-MM-DD..YYYY-MM-DD.")
+    year, month, day = (int(g) for g in m.groups())
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        why = f"years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}"
+    elif not 1 <= month <= 12:
+        why = "a year has months 01 to 12"
+    else:
+        last = calendar.monthrange(year, month)[1]
+        if 1 <= day <= last:
+            return dt.date(year, month, day)
+        why = f"{year:04d}-{month:02d} has days 01 to {last}"
+    raise PeriodError(f"'{text}': the date {part} does not exist ({why}).")
+
+
 def _month_end(year: int, month: int) -> dt.date:
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
+    """The last day of a month (December 9999 included: no day after it is needed)."""
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def to_days(iso: list[str | None] | np.ndarray) -> np.ndarray:
@@ -154,4 +185,4 @@ def quarter_label(month: np.datetime64) -> str:
     """``2026-Q3`` for any month of that quarter."""
     year = int(str(month)[:4])
     m = int(str(month)[5:7])
-    return f"{year}-Q{(m - 1) // 3 + 1}"
+    return f"{year:04d}-Q{(m - 1) // 3 + 1}"

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -149,6 +149,20 @@ def _pct_sorted(rows: np.ndarray, q: float) -> np.ndarray:
     return rows[:, i] + (pos - i) * (rows[:, j].astype(np.float64) - rows[:, i])
 
 
+class Ranges(NamedTuple):
+    """Percentiles of location-based kgCO2e from :func:`monte_carlo`: P5, P50 and P95
+    per group (arrays) and of the total (floats), and the drivers of the total's
+    uncertainty."""
+
+    low: np.ndarray
+    p50: np.ndarray
+    high: np.ndarray
+    total_low: float
+    total_p50: float
+    total_high: float
+    drivers: list[dict]
+
+
 _LEVELS_BITS = 16  # own-error draws: quantile tables indexed by a 16-bit random number
 _CHUNK_ELEMENTS = 1_000_000  # unit x sample values per chunk (4 MB of float32)
 _MANY_GROUPS = 2048
@@ -163,25 +177,30 @@ def monte_carlo(
     a: engine.Assumptions,
     samples: int,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
-    """P5/P95 of location-based kgCO2e per group and in total, and the groups that drive
-    the total's uncertainty (share of its variance).
+) -> Ranges:
+    """P5/P50/P95 of location-based kgCO2e per group and in total, and the groups that
+    drive the total's uncertainty (share of its variance).
 
     ``unit`` is the uncertainty unit of each piece, ``kg`` its central location-based
     kgCO2e in the period and ``group`` its group. Every unit's own error is drawn
     ``samples`` times from its triangular-in-log distribution (through a table of 65,536
     / n quantiles per range: inverse-CDF sampling at that resolution); each shared
-    assumption is drawn once per sample for all units that use it.
+    assumption is drawn once per sample for all units that use it. Without samples (or
+    units) every percentile is the central figure; groups whose central figure is zero
+    have zero percentiles (a zero stays zero whatever its multiplier).
     """
     if units is None or samples <= 0 or not len(kg):
         central = np.bincount(group, kg, n_groups)
         total = float(kg.sum())
-        return central, central.copy(), total, total, []
+        return Ranges(central, central.copy(), central.copy(), total, total, total, [])
     # central kg per (unit, group); most groupings put each unit in one group
     pairs_key = unit.astype(np.int64) * n_groups + group
     ug, ug_inverse = np.unique(pairs_key, return_inverse=True)
     c = np.bincount(ug_inverse.ravel(), weights=kg, minlength=len(ug))
     nonzero = c != 0
+    if not nonzero.any():  # every figure is zero (no hardware, no energy): so is the range
+        zeros = np.zeros(n_groups)
+        return Ranges(zeros, zeros.copy(), zeros.copy(), 0.0, 0.0, 0.0, [])
     ug, c = ug[nonzero], c[nonzero]
     u_of, g_of = ug // n_groups, ug % n_groups
     split = len(np.unique(u_of)) < len(u_of)  # a unit in several groups (by quarter)
@@ -193,7 +212,7 @@ def monte_carlo(
     peak, least = float(size.max()), float(size.min())
     wide = not (0 < peak < np.inf) or least < peak * 1e-30
     scale = 1.0 if wide else 2.0 ** -np.ceil(np.log2(peak))
-    low, high, t_lo, t_hi, drivers = _sample(
+    r = _sample(
         u_of,
         g_of,
         c * scale,
@@ -205,7 +224,15 @@ def monte_carlo(
         seed,
         np.float64 if wide else np.float32,
     )
-    return low / scale, high / scale, t_lo / scale, t_hi / scale, drivers
+    return Ranges(
+        r.low / scale,
+        r.p50 / scale,
+        r.high / scale,
+        r.total_low / scale,
+        r.total_p50 / scale,
+        r.total_high / scale,
+        r.drivers,
+    )
 
 
 def _sample(
@@ -219,7 +246,7 @@ def _sample(
     samples: int,
     seed: int,
     dtype: type = np.float32,
-) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
+) -> Ranges:
     """The Monte Carlo of :func:`monte_carlo` on central kg ``c`` per (unit ``u_of``,
     group ``g_of``) pair, with samples of type ``dtype``."""
     rng = np.random.default_rng(seed)
@@ -267,7 +294,8 @@ def _sample(
     pair_of, combo_of = units.pair[u_of], units.combo[u_of]
     step = max(_CHUNK_ELEMENTS // samples, 1)
     seeds = np.random.SeedSequence(seed).spawn(1 + len(c) // step)
-    many = n_groups > _MANY_GROUPS and not split
+    # many groups, or so many samples that a row per group would not fit in memory
+    many = n_groups > _MANY_GROUPS or n_groups * samples > _MANY_GROUPS * 10_000
 
     def draws(lo: int, hi: int, chunk: int) -> np.ndarray:
         """Unit x sample multipliers (own error x shared assumptions) for rows lo:hi."""
@@ -279,7 +307,7 @@ def _sample(
         return x
 
     total = np.zeros(samples)
-    low, high = np.zeros(n_groups), np.zeros(n_groups)
+    low, mid, high = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
     if not many:
 
         def group_sums(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -314,24 +342,26 @@ def _sample(
             starts = bounds[lo_b:hi_b] - lo
             g = _sum_runs(x, starts)
             s = np.sort(g, axis=1)
-            g_low, g_high = _pct_sorted(s, 5), _pct_sorted(s, 95)
+            g_low, g_mid, g_high = _pct_sorted(s, 5), _pct_sorted(s, 50), _pct_sorted(s, 95)
             # widest ranges first: a group's covariance with the total is at most its
             # spread times the total's, so the drivers are among them
             top = np.argsort(g_low - g_high)[:256]
             gid = g_of[lo:hi][starts]
-            return gid, g_low, g_high, g.sum(axis=0, dtype=np.float64), g[top], gid[top]
+            return gid, g_low, g_mid, g_high, g.sum(axis=0, dtype=np.float64), g[top], gid[top]
 
         keep_rows = np.zeros((0, samples), dtype=dtype)
         keep_groups = np.zeros(0, dtype=np.int64)
-        for gid, g_low, g_high, g_total, top_rows, top_groups in _in_order(finish_groups, chunks):
+        for gid, g_low, g_mid, g_high, g_total, top_rows, top_groups in _in_order(
+            finish_groups, chunks
+        ):
             total += g_total
-            low[gid], high[gid] = g_low, g_high
+            low[gid], mid[gid], high[gid] = g_low, g_mid, g_high
             keep_rows = np.concatenate([keep_rows, top_rows])
             keep_groups = np.concatenate([keep_groups, top_groups])
             best = np.argsort(low[keep_groups] - high[keep_groups])[:256]
             keep_rows, keep_groups = keep_rows[best], keep_groups[best]
         return _drivers_and_totals(
-            low, high, total, keep_groups, keep_rows.astype(np.float64), samples
+            low, mid, high, total, keep_groups, keep_rows.astype(np.float64), samples
         )
 
 
@@ -354,10 +384,13 @@ def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 def _summarise(
     g_samples: np.ndarray, candidates: np.ndarray, cand_rows: np.ndarray, samples: int
-) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
+) -> Ranges:
     sorted_rows = np.sort(g_samples, axis=1)
     low, high = _pct_sorted(sorted_rows, 5), _pct_sorted(sorted_rows, 95)
-    return _drivers_and_totals(low, high, g_samples.sum(axis=0), candidates, cand_rows, samples)
+    mid = _pct_sorted(sorted_rows, 50)
+    return _drivers_and_totals(
+        low, mid, high, g_samples.sum(axis=0), candidates, cand_rows, samples
+    )
 
 
 def _monte_carlo_split(
@@ -372,7 +405,7 @@ def _monte_carlo_split(
     index_dtype: type,
     samples: int,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
+) -> Ranges:
     """Monte Carlo when a unit falls in several groups (by quarter): one draw per unit,
     shared out over its groups in proportion to its central kg in each."""
     unique_u, u_row = np.unique(u_of, return_inverse=True)
@@ -404,13 +437,14 @@ def _monte_carlo_split(
 
 def _drivers_and_totals(
     low: np.ndarray,
+    mid: np.ndarray,
     high: np.ndarray,
     total: np.ndarray,
     candidates: np.ndarray,
     cand_rows: np.ndarray,
     samples: int,
-) -> tuple[np.ndarray, np.ndarray, float, float, list[dict]]:
-    """The total's P5/P95 and the groups with the largest share of its variance
+) -> Ranges:
+    """The total's P5/P50/P95 and the groups with the largest share of its variance
     (covariance with the total over its variance, among ``candidates``)."""
     var = total.var()
     cov = ((cand_rows - cand_rows.mean(axis=1, keepdims=True)) @ (total - total.mean())) / samples
@@ -422,4 +456,5 @@ def _drivers_and_totals(
         if share[i] > 0.001
     ]
     t_lo, t_hi = np.percentile(total, [5, 95])
-    return low, high, float(t_lo), float(t_hi), drivers
+    t_mid = np.percentile(total, 50)
+    return Ranges(low, mid, high, float(t_lo), float(t_mid), float(t_hi), drivers)

@@ -129,6 +129,11 @@ def record_problems(table: str, values: dict[str, Any]) -> dict[str, str]:
         if reason:
             problems.setdefault("key", reason)
         value = values.get("value")
+        if "key" not in problems:
+            for name in ("value", "low", "high"):
+                reason = override_value_problem(values.get("key"), values.get(name))
+                if reason and name not in problems:
+                    problems[name] = reason
         if value is not None:
             if values.get("low") is not None and values["low"] > value:
                 problems.setdefault("low", "must not be above the value")
@@ -148,6 +153,48 @@ def record_problems(table: str, values: dict[str, Any]) -> dict[str, str]:
 
 
 _GRID_KEY = re.compile(r"grid:([A-Za-z0-9:-]+):(\d{4})")
+
+#: Physical bounds of overridable factors: key (or prefix ending in ":") -> (minimum,
+#: minimum excluded, maximum or None, what the factor is). The shipped values and their
+#: ranges all lie inside; the limits match those of the same figures on sites and
+#: hardware (PUE 1-5, WUE 0-20 L/kWh, lifetime up to 20 years, grid 0-2,000 g/kWh).
+#: Utilisation is a fraction of TDP: average draw above TDP is not sustained, so at most 1.
+#: Host overhead is the host's power as a multiple of the accelerators': at most 10 (a
+#: large CPU host around one small inference card is about 4).
+OVERRIDE_BOUNDS: dict[str, tuple[float, bool, float | None, str]] = {
+    "pue_industry_average": (1.0, False, 5.0, "a PUE (facility energy / IT energy)"),
+    "pue:": (1.0, False, 5.0, "a PUE (facility energy / IT energy)"),
+    "wue:": (0.0, False, 20.0, "a WUE in L/kWh"),
+    "utilisation_training": (0.0, True, 1.0, "a fraction of TDP"),
+    "utilisation_inference": (0.0, True, 1.0, "a fraction of TDP"),
+    "host_overhead_ratio": (0.0, False, 10.0, "a ratio to the accelerators' power"),
+    "embodied_lifetime_years": (0.0, True, 20.0, "a lifetime in years"),
+    "embodied_server_per_accelerator_kgco2e": (0.0, False, 100_000.0, "kgCO2e per accelerator"),
+    "equiv:": (0.0, True, None, "an equivalence factor"),
+    "grid:": (0.0, False, 2000.0, "a grid factor in gCO2e/kWh"),
+    "inference:ecologits:batch": (1.0, False, None, "a batch size"),
+}
+
+
+def override_value_problem(key: str | None, value: float | None) -> str | None:
+    """Why ``value`` is physically impossible for the factor ``key``, or ``None``
+    (the message names the factor: "must be at least 1 for pue_industry_average, ...")."""
+    if not key or value is None:
+        return None
+    bounds = OVERRIDE_BOUNDS.get(key)
+    if bounds is None:
+        prefix = next((p for p in OVERRIDE_BOUNDS if p.endswith(":") and key.startswith(p)), None)
+        bounds = OVERRIDE_BOUNDS[prefix] if prefix else None
+    if bounds is None:
+        return None
+    low, exclusive, high, what = bounds
+    if exclusive and value <= low:
+        return f"must be more than {_fmt(low)} for {key} ({what})"
+    if value < low:
+        return f"must be at least {_fmt(low)} for {key} ({what})"
+    if high is not None and value > high:
+        return f"must be at most {_fmt(high)} for {key} ({what})"
+    return None
 
 
 def override_key_problem(key: str | None) -> str | None:

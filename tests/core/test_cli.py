@@ -145,19 +145,22 @@ def test_estimate_json_document(demo_path):
         "savings_kgco2e",
         "water_l",
         "low_kgco2e",
+        "p50_kgco2e",
         "high_kgco2e",
         "renewable_kwh",
     }
     assert set(doc["totals"]) == fields
     assert doc["rows"]
     for row in doc["rows"]:
-        assert fields | {"id", "name", "kind", "scope", "method_tier"} <= set(row)
+        assert fields | {"id", "name", "kind", "part", "scope", "method_tier"} <= set(row)
         assert row["kind"] in ("training", "inference", "api", "embodied")
+        assert row["part"] in ("operational", "embodied")
         assert row["method_tier"] in ("measured", "activity-based", "token-based", "default")
     for f in ("energy_kwh", "location_kgco2e", "market_kgco2e", "water_l"):
         assert sum(r[f] for r in doc["rows"]) == pytest.approx(doc["totals"][f], rel=1e-9)
     t = doc["totals"]
     assert t["low_kgco2e"] <= t["location_kgco2e"] <= t["high_kgco2e"]
+    assert t["low_kgco2e"] <= t["p50_kgco2e"] <= t["high_kgco2e"]
     assert t["savings_kgco2e"] == pytest.approx(t["location_kgco2e"] - t["market_kgco2e"])
     again = json.loads(
         run(
@@ -249,7 +252,7 @@ def test_explain_shows_formula_sources_and_defaults(tmp_path):
 def test_estimate_and_explain_refuse_bad_arguments(demo_path, args, message):
     command, *rest = args
     result = run(command, demo_path, *rest)
-    assert result.returncode in (1, 2)
+    assert result.returncode == 2  # usage errors, as the README says
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

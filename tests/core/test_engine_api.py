@@ -72,8 +72,12 @@ def test_many_groups_are_summarised_chunk_by_chunk_with_the_same_ranges(demo_eng
     for r in dense.rows:
         if r.location_kgco2e > 1:
             other = by_id[(r.id, r.kind)]
+            # the two are independent draws: the P95 of a range ten times its central
+            # figure (API models of unknown size, 8B-405B) varies by several % between
+            # draws of 4,000 samples (up to 7 % over seeds 1-4), narrow ranges by < 1 %
+            tail = 0.15 if r.high_kgco2e > 5 * r.location_kgco2e else 0.05
             assert other.low_kgco2e == pytest.approx(r.low_kgco2e, rel=0.05)
-            assert other.high_kgco2e == pytest.approx(r.high_kgco2e, rel=0.05)
+            assert other.high_kgco2e == pytest.approx(r.high_kgco2e, rel=tail)
             compared += 1
     assert compared > 20
     assert chunked.drivers and chunked.drivers[0]["name"] == dense.drivers[0]["name"]

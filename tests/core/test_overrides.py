@@ -132,3 +132,18 @@ def test_inference_energy_overrides_change_per_request_estimates(tmp_path):
         after = engine.estimate(None, by="entry", samples=0, entry=entry).totals
         assert engine.assumptions.inference[key]["source"] == "override: our own meter"
     assert after["energy_kwh"] > before["energy_kwh"] * 1.5
+
+
+def test_impossible_parameter_overrides_are_refused_with_the_parameter_named(tmp_path):
+    with small_inventory(tmp_path / "a.aicl") as inv:
+        with pytest.raises(ValidationError, match="at least 1 for pue_industry_average"):
+            InsertRecord(
+                "factor_overrides",
+                {"key": "pue_industry_average", "value": 0.5, "reason": "x"},
+            ).apply(inv)
+        with pytest.raises(ValidationError, match="at most 1 for utilisation_training"):
+            InsertRecord(
+                "factor_overrides",
+                {"key": "utilisation_training", "value": 30.0, "reason": "percent"},
+            ).apply(inv)
+        assert inv.count("factor_overrides") == 0

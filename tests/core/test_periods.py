@@ -62,3 +62,45 @@ def test_splitting_conserves_every_record(records):
     totals = np.bincount(pieces.record, weights=pieces.share, minlength=len(records))
     np.testing.assert_allclose(totals, 1.0)
     assert (pieces.share > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("9999-Q4", "9999-10-01", "9999-12-31"),
+        ("9999-12", "9999-12-01", "9999-12-31"),
+        ("0001-Q1", "0001-01-01", "0001-03-31"),
+        ("2024-02-29..2024-03-01", "2024-02-29", "2024-03-01"),
+    ],
+)
+def test_periods_at_the_ends_of_the_calendar(text, start, end):
+    p = parse_period(text)
+    assert (p.start.isoformat(), p.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0000", "years run from 0001 to 9999"),
+        ("0000-Q1", "years run from 0001 to 9999"),
+        ("0000-05", "years run from 0001 to 9999"),
+        (
+            "2026-02-30..2026-03-01",
+            "the date 2026-02-30 does not exist (2026-02 has days 01 to 28)",
+        ),
+        ("2026-01-01..2026-13-01", "the date 2026-13-01 does not exist"),
+        ("0000-12-31..2026-01-01", "the date 0000-12-31 does not exist"),
+        ("2026-1-1..2026-03-01", "dates must be written YYYY-MM-DD"),
+    ],
+)
+def test_impossible_dates_say_why(text, message):
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text)
+    assert message in str(caught.value)
+
+
+def test_no_period_before_the_first_day_and_ranges_stop_there():
+    with pytest.raises(PeriodError, match="no period before it"):
+        parse_period("0001-Q1").previous()
+    r = parse_period("0001-01-05..0001-01-20").previous()
+    assert (r.start, r.end) == (dt.date(1, 1, 1), dt.date(1, 1, 4))

@@ -117,7 +117,7 @@ def test_changing_pue_scales_facility_energy_by_the_pue_ratio(engine):
         assert after[r.id].energy_kwh == pytest.approx(expected)
 
 
-def test_a_ppa_for_all_of_a_sites_consumption_brings_its_market_emissions_to_zero(engine):
+def test_a_ppa_for_all_of_a_sites_consumption_brings_its_market_emissions_to_zero(demo, engine):
     base = {r.id: r for r in engine.estimate(Q3, by="site", samples=0).rows}[f"sites:{VIRGINIA}"]
     assert base.savings_kgco2e == pytest.approx(0)  # nothing covers Virginia in Q3
     what_if = run(
@@ -131,18 +131,24 @@ def test_a_ppa_for_all_of_a_sites_consumption_brings_its_market_emissions_to_zer
             "period_end": "2026-12-31",
         },
     )
-    site = {r.id: r for r in what_if.estimate(Q3, by="entry", samples=0).rows}
+    rows = what_if.estimate(Q3, by="entry", samples=0).rows  # one per entry and part
     virginia_ops = [
-        r for r in site.values() if r.kind != "embodied" and r.id == "deployments:27"
+        r for r in rows if r.part == "operational" and r.id == "deployments:27"
     ]  # the code assistant runs in Virginia
     assert virginia_ops and all(r.market_kgco2e == pytest.approx(0) for r in virginia_ops)
     after = {r.id: r for r in what_if.estimate(Q3, by="site", samples=0).rows}[f"sites:{VIRGINIA}"]
     assert after.location_kgco2e == pytest.approx(base.location_kgco2e)
-    embodied = sum(
+    at_site = {
+        f"{table}:{rid}"
+        for table in ("deployments", "training_runs")
+        for (rid,) in demo.conn.execute(f"SELECT id FROM {table} WHERE site_id = ?", (VIRGINIA,))
+    }
+    embodied = sum(  # the hardware's embodied emissions: no instrument covers them
         r.location_kgco2e
         for r in engine.estimate(Q3, by="entry", samples=0).rows
-        if r.kind == "embodied" and r.id == "deployments:27"
+        if r.part == "embodied" and r.id in at_site
     )
+    assert embodied > 0
     assert after.savings_kgco2e == pytest.approx(base.location_kgco2e - embodied, rel=0.05)
     # half the share, half the savings
     half = run(

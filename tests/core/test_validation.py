@@ -77,3 +77,42 @@ def test_record_rules_across_fields():
     assert record_problems("hardware", {"name": "X", "kind": "accelerator", "tdp_w": 0}) == {
         "tdp_w": "must be more than 0 W"
     }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("pue_industry_average", 0.5, "must be at least 1 for pue_industry_average"),
+        ("pue:aws", 0.9, "must be at least 1 for pue:aws"),
+        ("utilisation_training", 30.0, "must be at most 1 for utilisation_training"),
+        ("utilisation_inference", 0.0, "must be more than 0 for utilisation_inference"),
+        ("wue:gcp", 25.0, "must be at most 20 for wue:gcp"),
+        ("embodied_lifetime_years", 0.0, "must be more than 0 for embodied_lifetime_years"),
+        ("host_overhead_ratio", 12.0, "must be at most 10 for host_overhead_ratio"),
+        ("grid:FR:2026", 5000.0, "must be at most 2,000 for grid:FR:2026"),
+        ("equiv:smartphone_charge_kwh", 0.0, "must be more than 0"),
+    ],
+)
+def test_factor_overrides_must_be_physically_possible(key, value, reason):
+    base = {"key": key, "value": 1.0, "reason": "r"}
+    assert "value" not in record_problems("factor_overrides", base)
+    problems = record_problems("factor_overrides", {**base, "value": value})
+    assert problems["value"].startswith(reason)
+    # the range's ends are held to the same bounds
+    low_high = record_problems(
+        "factor_overrides", {**base, "value": max(value, 1.0), "low": value, "high": value}
+    )
+    assert reason in low_high.get("low", "") + low_high.get("high", "")
+
+
+def test_plausible_overrides_pass_the_bounds():
+    for key, value in (
+        ("pue_industry_average", 1.0),
+        ("utilisation_training", 1.0),
+        ("wue:aws", 0.0),
+        ("embodied_lifetime_years", 6.0),
+        ("grid:SE:2026", 0.0),
+    ):
+        assert (
+            record_problems("factor_overrides", {"key": key, "value": value, "reason": "r"}) == {}
+        )
