@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import schema
-from core.errors import InUseError, RecordNotFoundError, ValidationError
+from core.errors import InUseError, RecordChangedError, RecordNotFoundError, ValidationError
+from core.formatting import format_cell
 from core.inventory import Inventory
 from core.validation import check_record, normalise
 
@@ -78,12 +79,21 @@ class InsertRecord(Command):
 
 @dataclass
 class UpdateRecord(Command):
-    """Change some fields of one record."""
+    """Change some fields of one record.
+
+    ``expected``: the values of (some of) the changed fields as the editor read them
+    before the user changed them. Inside its write transaction the edit compares them
+    with the record as it is now and refuses with :class:`RecordChangedError` if another
+    program changed any of them meanwhile, instead of putting the old value back. Its
+    inverse expects the values it wrote, so an undo never overwrites a later change
+    either.
+    """
 
     table: str
     row_id: int
     changes: dict[str, Any]
     description: str = ""
+    expected: dict[str, Any] | None = None
 
     @property
     def tables(self) -> frozenset[str]:
@@ -91,28 +101,67 @@ class UpdateRecord(Command):
 
     def apply(self, inv: Inventory) -> Command:
         spec = schema.table(self.table)
-        old = inv.get(self.table, self.row_id)
         unknown = set(self.changes) - set(spec.field_names)
         if unknown:
             raise ValidationError(f"Unknown fields for a {spec.singular}: {sorted(unknown)}.")
-        wanted = {k: normalise(self.table, self.changes)[k] for k in self.changes}
-        changes = {k: v for k, v in wanted.items() if old.get(k) != v}
-        merged = {**old, **changes}
-        check_record(self.table, merged, hardware_tdp(inv, merged))
-        description = self.description or (
-            f"Edit {spec.singular} '{inv.title(self.table, self.row_id)}'"
-        )
-        with inv.transaction(), _readable_integrity_errors(spec, merged):
-            if changes:
-                inv.update_row(self.table, self.row_id, changes)
-                inv.log(
-                    inv.next_log_batch(),
-                    [("update", self.table, self.row_id, k, old[k], v) for k, v in changes.items()],
-                    description,
-                )
+        normalised = normalise(self.table, self.changes)
+        wanted = {k: normalised[k] for k in self.changes}
+        # the record is read inside the write transaction: nobody can change it between
+        # this read and the write, so what is compared and logged is what is replaced
+        with inv.transaction():
+            old = inv.get(self.table, self.row_id)
+            if self.expected:
+                _check_unchanged(inv, spec, old, self.expected)
+            changes = {k: v for k, v in wanted.items() if old.get(k) != v}
+            merged = {**old, **changes}
+            check_record(self.table, merged, hardware_tdp(inv, merged))
+            description = self.description or (
+                f"Edit {spec.singular} '{inv.title(self.table, self.row_id)}'"
+            )
+            with _readable_integrity_errors(spec, merged):
+                if changes:
+                    inv.update_row(self.table, self.row_id, changes)
+                    inv.log(
+                        inv.next_log_batch(),
+                        [
+                            ("update", self.table, self.row_id, k, old[k], v)
+                            for k, v in changes.items()
+                        ],
+                        description,
+                    )
         self.description = description
         inverse = {k: old[k] for k in changes}
-        return UpdateRecord(self.table, self.row_id, inverse, _inverse_text(description))
+        return UpdateRecord(
+            self.table, self.row_id, inverse, _inverse_text(description), expected=changes
+        )
+
+
+def _check_unchanged(
+    inv: Inventory, spec: schema.TableSpec, now: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """Raise :class:`RecordChangedError` if a field of ``now`` (the stored record) no
+    longer holds its ``expected`` value."""
+    changed = {k: now[k] for k, v in expected.items() if k in now and now[k] != v}
+    if not changed:
+        return
+    parts = [f"{spec.field(k).label} is now {_shown(inv, spec, k, v)}" for k, v in changed.items()]
+    title = inv.title(spec.name, int(now["id"]))
+    raise RecordChangedError(
+        f"The {spec.singular} '{title}' was changed by another program while you edited "
+        f"it: {'; '.join(parts)}. Your change was not saved; reopen the record to see it as "
+        "it is now and edit it again.",
+        changed,
+    )
+
+
+def _shown(inv: Inventory, spec: schema.TableSpec, name: str, value: Any) -> str:
+    """A stored value as the form shows it (a reference by its title), quoted."""
+    f = spec.field(name)
+    if value is None or value == "":
+        return "empty"
+    if f.kind == "ref" and f.ref:
+        return f"'{inv.title(f.ref, int(value))}'"
+    return f"'{format_cell(f, value)}'"
 
 
 @dataclass

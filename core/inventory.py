@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,6 +204,7 @@ class Inventory(TableViews):
         self._db: sqlite_utils.Database | None = None
         self._joins_cache: dict[str, tuple[str, dict[str, str]]] = {}
         self._cache = _Cache()
+        self._closed = False
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -309,10 +310,16 @@ class Inventory(TableViews):
             conn.close()
             raise
 
-    def close(self) -> None:
-        """Close the connection (checkpointing the WAL into the main file)."""
-        with contextlib.suppress(sqlite3.Error):
-            self.conn.execute("PRAGMA optimize")
+    def close(self, *, optimize: bool = True) -> None:
+        """Close the connection (checkpointing the WAL into the main file); closing again
+        does nothing. ``optimize=False``: write no query-planner statistics first (a
+        file found damaged is written no more than closing needs)."""
+        if self._closed:
+            return
+        self._closed = True
+        if optimize:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA optimize")
         self.conn.close()
 
     def __enter__(self) -> Inventory:
@@ -358,8 +365,12 @@ class Inventory(TableViews):
                 yield conn
             except BaseException:
                 self._cache.clear()
-                conn.execute(f"ROLLBACK TO {name}")
-                conn.execute(f"RELEASE {name}")
+                # SQLite rolls the whole transaction back itself on some errors (a full
+                # disk, an I/O error): the savepoint is gone then, and ROLLBACK TO would
+                # fail with "no such savepoint", hiding the error that matters
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
                 raise
             conn.execute(f"RELEASE {name}")
             return
@@ -628,7 +639,15 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) 
     return _backup_to(conn, dest)
 
 
-def _backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
+def _backup_to(
+    conn: sqlite3.Connection,
+    dest: Path,
+    verify: Callable[[Path], None] | None = None,
+) -> Path:
+    """Copy the database of ``conn`` to ``dest`` in one consistent step (SQLite's backup
+    API) through a temporary file renamed into place, so ``dest`` is never half-written.
+    ``verify``: called with the finished copy's (temporary) path before the rename;
+    whatever it raises stops the copy and removes the temporary file."""
     import tempfile
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -643,6 +662,8 @@ def _backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
             target.close()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        if verify is not None:
+            verify(tmp)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)

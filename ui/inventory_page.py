@@ -1,8 +1,27 @@
-"""One inventory table as a page: search box, Add/Edit/Duplicate/Delete, sortable view."""
+"""One inventory table as a page: search box, Add/Edit/Duplicate/Delete, sortable view.
+
+Editing a record saves only the fields the user changed, and says which values it
+replaces (``core.commands.UpdateRecord``'s ``expected``): a field another program
+changed while the form was open is never put back silently. A damaged page of the file
+met while reading (a large file is not checked whole at open) is announced with
+:attr:`InventoryPage.damaged` instead of raised inside Qt's painting.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -16,7 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import commands, schema
+from core import commands, integrity, schema
+from core.errors import InventoryDamagedError, RecordChangedError
 from core.inventory import Inventory
 from ui.plain_text import literal
 from ui.record_dialog import RecordDialog
@@ -28,6 +48,34 @@ SEARCH_DELAY_MS = 250
 EXPLAINABLE = ("training_runs", "deployments")
 
 
+class _PageModel(InventoryTableModel):
+    """The page's table model: damage met while Qt asks for cells or sorts goes to the
+    page (once) instead of being raised inside a paint; the cells then stay blank."""
+
+    def __init__(self, inventory: Inventory, table: str, page: InventoryPage):
+        super().__init__(inventory, table, page)
+        self._page = page
+        self.broken = False
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if self.broken:
+            return None
+        try:
+            return super().data(index, role)
+        except sqlite3.DatabaseError as exc:
+            if not integrity.is_damage(exc):
+                raise
+            self.broken = True
+            self._page.report_damage(exc)
+            return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        with self._page.reading():
+            super().sort(column, order)
+
+
 class InventoryPage(QWidget):
     """The page for one table of the inventory."""
 
@@ -35,6 +83,8 @@ class InventoryPage(QWidget):
     rows_changed = Signal()
     #: the selected record changed: its id, or None when nothing is selected (may repeat)
     selection_changed = Signal(object)
+    #: the inventory file is damaged (an InventoryDamagedError), found while reading it
+    damaged = Signal(object)
 
     def __init__(
         self,
@@ -47,7 +97,8 @@ class InventoryPage(QWidget):
         self.spec = schema.table(table)
         self._inv = inventory
         self._editor = editor
-        self.model = InventoryTableModel(inventory, table, self)
+        self._damage_reported = False
+        self.model: InventoryTableModel = _PageModel(inventory, table, self)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(f"Search {self.spec.label.lower()}…  (Ctrl+F)")
@@ -108,6 +159,7 @@ class InventoryPage(QWidget):
 
         self.status = QLabel()
         self.status.setObjectName("rowCount")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the search text
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
@@ -157,25 +209,32 @@ class InventoryPage(QWidget):
         self._run_form(None, f"Add {self.spec.singular}", values)
 
     def edit_record(self) -> None:
-        row_id = self.current_id()
-        if row_id is not None:
-            title = f"Edit {self.spec.singular} '{self._inv.title(self.spec.name, row_id)}'"
-            self._run_form(row_id, title)
+        with self.reading():
+            row_id = self.current_id()
+            if row_id is not None:
+                title = f"Edit {self.spec.singular} '{self._inv.title(self.spec.name, row_id)}'"
+                self._run_form(row_id, title)
 
     def duplicate_record(self) -> None:
-        row_id = self.current_id()
-        if row_id is not None:
-            values = commands.duplicate_values(self._inv, self.spec.name, row_id)
-            self._run_form(None, f"Duplicate {self.spec.singular}", values)
+        with self.reading():
+            row_id = self.current_id()
+            if row_id is not None:
+                values = commands.duplicate_values(self._inv, self.spec.name, row_id)
+                self._run_form(None, f"Duplicate {self.spec.singular}", values)
 
     def _run_form(self, row_id: int | None, title: str, values: dict | None = None) -> None:
         """Show the form until its record is saved or the user cancels.
 
         If saving is refused (say, the name is taken) the form opens again with what
-        the user typed, so nothing is lost.
+        the user typed, so nothing is lost. Editing saves only the fields the user
+        changed, expecting the values the form opened with; if another program changed
+        one of them meanwhile the edit is refused (the window says which and how), and
+        the form opens again on the record as it is now, with the user's changes kept.
         """
+        opened: dict[str, Any] = {}
         if row_id is not None:
-            values = self._inv.get(self.spec.name, row_id)
+            opened = self._inv.get(self.spec.name, row_id)
+            values = opened
         dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
         while dialog.exec() == RecordDialog.DialogCode.Accepted:
             if row_id is None:
@@ -183,27 +242,43 @@ class InventoryPage(QWidget):
                 if self._editor.run(insert):
                     self.select_id(insert.row_id or 0)
                     return
-            elif self._editor.run(commands.UpdateRecord(self.spec.name, row_id, dialog.values())):
-                self.select_id(row_id)
-                return
+            else:
+                changes = dialog.changed_values()
+                if not changes:
+                    return  # saved as it was: nothing to write, nothing to undo
+                expected = {k: opened[k] for k in changes}
+                update = commands.UpdateRecord(self.spec.name, row_id, changes, expected=expected)
+                if self._editor.run(update):
+                    self.select_id(row_id)
+                    return
+                if isinstance(self._editor.last_error, RecordChangedError):
+                    opened = self._inv.get(self.spec.name, row_id)
+                    dialog.rebase(opened)
+            if isinstance(self._editor.last_error, InventoryDamagedError):
+                return  # the window closes the inventory and offers its backup
 
     def explain_record(self) -> None:
         """Open the explanation of the selected training run or deployment."""
-        row_id = self.current_id()
-        if row_id is None or self.spec.name not in EXPLAINABLE:
-            return
-        from ui.explain_dialog import ExplainDialog  # built on demand
+        with self.reading():
+            row_id = self.current_id()
+            if row_id is None or self.spec.name not in EXPLAINABLE:
+                return
+            from ui.explain_dialog import ExplainDialog  # built on demand
 
-        dialog = ExplainDialog(
-            self._inv.path,
-            f"{self.spec.name}:{row_id}",
-            self._inv.title(self.spec.name, row_id),
-            self,
-        )
-        self.explain_dialog = dialog
-        dialog.open()
+            dialog = ExplainDialog(
+                self._inv.path,
+                f"{self.spec.name}:{row_id}",
+                self._inv.title(self.spec.name, row_id),
+                self,
+            )
+            self.explain_dialog = dialog
+            dialog.open()
 
     def delete_records(self) -> None:
+        with self.reading():
+            self._delete_records()
+
+    def _delete_records(self) -> None:
         ids = self.selected_ids()
         if not ids:
             return
@@ -231,11 +306,31 @@ class InventoryPage(QWidget):
         self._editor.run(commands.DeleteRecords(self.spec.name, ids))
 
     def refresh(self) -> None:
-        selected = self.selected_ids()
-        self.model.refresh()
-        if selected:
-            self.select_id(selected[0])
-        self._update_buttons()
+        with self.reading():
+            selected = self.selected_ids()
+            self.model.refresh()
+            if selected:
+                self.select_id(selected[0])
+            self._update_buttons()
+
+    # -- damage -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A block that reads the inventory: damage SQLite reports on the way is
+        announced with :attr:`damaged` (once), not raised; other errors go on."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not integrity.is_damage(exc):
+                raise
+            self.report_damage(exc)
+
+    def report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        if self._damage_reported:
+            return
+        self._damage_reported = True
+        self.damaged.emit(integrity.damaged(self._inv.path, f"SQLite reports: {exc}"))
 
     # -- slots ------------------------------------------------------------------------
 
@@ -243,7 +338,8 @@ class InventoryPage(QWidget):
         self._search_timer.start()
 
     def _on_search_timer_timeout(self) -> None:
-        self.model.set_search(self.search.text())
+        with self.reading():
+            self.model.set_search(self.search.text())
 
     def _on_view_double_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
@@ -253,7 +349,8 @@ class InventoryPage(QWidget):
         has = bool(self.view.selectionModel().selectedRows()) or self.view.currentIndex().isValid()
         for b in (self.edit_button, self.duplicate_button, self.delete_button, self.explain_button):
             b.setEnabled(has)
-        self.selection_changed.emit(self.current_id() if has else None)
+        with self.reading():
+            self.selection_changed.emit(self.current_id() if has else None)
 
     def _update_status(self) -> None:
         shown = self.model.rowCount()

@@ -3,6 +3,10 @@
 Every number has its unit beside it; references are dropdowns; dates have a calendar.
 Each change re-validates the whole record with ``core.validation``; an invalid field is
 marked with its reason and Save stays disabled until the record is valid.
+
+:meth:`RecordDialog.changed_values` gives only the fields the user changed (compared
+with what the form showed when it opened), so that saving an edit never writes back
+a field the user did not touch.
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ class _DateField(QDateEdit):
 
 
 class RecordDialog(QDialog):
-    """Add or edit one record of ``table``; :meth:`values` gives the stored values."""
+    """Add or edit one record of ``table``; :meth:`values` gives the stored values,
+    :meth:`changed_values` those the user changed."""
 
     validated = Signal(bool)
 
@@ -146,6 +151,9 @@ class RecordDialog(QDialog):
             self.set_values(values)
             self._touched.update(self._editors)
         self._revalidate()
+        #: the values the form showed when it opened (read back through the editors,
+        #: so that an untouched field always compares equal)
+        self._initial = self.values()
         available = self.screen().availableGeometry().height()
         self.resize(580, min(int(available * 0.9), 140 + 40 * len(self.spec.fields)))
         first = self._editors[self.spec.fields[0].name]
@@ -246,6 +254,20 @@ class RecordDialog(QDialog):
                 out[f.name] = None
                 self._parse_errors[f.name] = str(exc)
         return out
+
+    def changed_values(self) -> dict[str, Any]:
+        """The stored values of the fields the user changed since the form opened (or
+        since :meth:`rebase`)."""
+        return {k: v for k, v in self.values().items() if v != self._initial.get(k)}
+
+    def rebase(self, stored: dict[str, Any]) -> None:
+        """Show ``stored`` (the record as it is now) with the user's changes on top, and
+        compare with ``stored`` from now on: after another program changed the record
+        while the form was open."""
+        typed = self.changed_values()
+        self.set_values(stored)
+        self._initial = self.values()
+        self.set_values({**stored, **typed})
 
     def _combo_value(self, f: schema.FieldSpec, w: QComboBox) -> Any:
         if w.isEditable():

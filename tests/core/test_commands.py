@@ -13,7 +13,7 @@ from core.commands import (
     consequences_text,
     duplicate_values,
 )
-from core.errors import InUseError, ValidationError
+from core.errors import InUseError, RecordChangedError, ValidationError
 
 
 def snapshot(inv):
@@ -175,3 +175,79 @@ def test_setting_the_embodied_convention_is_logged_and_undoable(inv):
         SetSetting("embodied_convention", "whenever").apply(inv)
     with pytest.raises(ValidationError, match="no setting called"):
         SetSetting("colour", "green").apply(inv)
+
+
+# -- edits made while another program changed the record (no lost update) ---------------
+
+
+def _other_program(inv, table, row_id, **values):
+    """Another program's write: its own connection, committed at once."""
+    import sqlite3
+
+    other = sqlite3.connect(inv.path, isolation_level=None)
+    try:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        other.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
+    finally:
+        other.close()
+
+
+def test_an_edit_of_other_fields_keeps_what_another_program_changed(inv, model_id):
+    opened = inv.get("models", model_id)  # the form opens
+    _other_program(inv, "models", model_id, params_total_b=77.0)
+    UpdateRecord(
+        "models", model_id, {"notes": "reviewed"}, expected={"notes": opened["notes"]}
+    ).apply(inv)
+    record = inv.get("models", model_id)
+    assert record["notes"] == "reviewed" and record["params_total_b"] == 77.0
+
+
+def test_an_edit_of_a_field_another_program_changed_is_refused(inv, model_id):
+    opened = inv.get("models", model_id)
+    _other_program(inv, "models", model_id, owner="Legal", params_total_b=77.0)
+    before, n_log = snapshot(inv), len(log_rows(inv))
+    cmd = UpdateRecord(
+        "models",
+        model_id,
+        {"owner": "Search", "notes": "mine"},
+        expected={"owner": opened["owner"], "notes": opened["notes"]},
+    )
+    with pytest.raises(RecordChangedError) as caught:
+        cmd.apply(inv)
+    text = str(caught.value)
+    assert "changed by another program while you edited it" in text
+    assert "Owner / team is now 'Legal'" in text and "reopen" in text
+    assert "Total parameters" not in text  # a field this edit leaves alone is no conflict
+    assert caught.value.fields == {"owner": "Legal"}
+    assert snapshot(inv) == before and len(log_rows(inv)) == n_log
+    assert not inv.conn.in_transaction
+
+
+def test_the_undo_of_an_edit_does_not_overwrite_a_later_change(inv, model_id):
+    opened = inv.get("models", model_id)
+    undo = UpdateRecord(
+        "models", model_id, {"owner": "Search"}, expected={"owner": opened["owner"]}
+    ).apply(inv)
+    assert undo.expected == {"owner": "Search"}
+    _other_program(inv, "models", model_id, owner="Legal")
+    with pytest.raises(RecordChangedError, match="Owner / team is now 'Legal'"):
+        undo.apply(inv)
+    assert inv.get("models", model_id)["owner"] == "Legal"
+    _other_program(inv, "models", model_id, owner="Search")  # as the edit left it
+    redo = undo.apply(inv)
+    assert inv.get("models", model_id)["owner"] == opened["owner"]
+    redo.apply(inv)
+    assert inv.get("models", model_id)["owner"] == "Search"
+
+
+def test_a_changed_reference_is_named_by_its_title(inv, model_id):
+    other = InsertRecord("models", {"name": "Other model", "version": "1"})
+    other.apply(inv)
+    dep = InsertRecord("deployments", {"name": "bot", "model_id": model_id, "kind": "api"})
+    dep.apply(inv)
+    _other_program(inv, "deployments", dep.row_id, model_id=other.row_id)
+    cmd = UpdateRecord(
+        "deployments", dep.row_id, {"model_id": model_id, "notes": "x"}, expected={"model_id": None}
+    )
+    with pytest.raises(RecordChangedError, match="Model is now 'Other model 1'"):
+        cmd.apply(inv)

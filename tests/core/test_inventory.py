@@ -561,3 +561,32 @@ def test_opening_an_inventory_imports_neither_numpy_nor_sqlite_utils(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["[]", "['numpy', 'sqlite_utils']"]
+
+
+def test_a_full_disk_inside_a_savepoint_reports_the_full_disk(inv):
+    """SQLite rolls the whole transaction back itself when the disk fills; the nested
+    block must then not try its own ROLLBACK TO (which failed: "no such savepoint")."""
+    before = inv.count("models")
+    pages = inv.conn.execute("PRAGMA page_count").fetchone()[0]
+    inv.conn.execute(f"PRAGMA max_page_count = {pages}")  # a disk with no room left
+    with (
+        pytest.raises(sqlite3.OperationalError, match="full"),
+        inv.transaction(),
+        inv.transaction(),  # a savepoint in it
+    ):
+        inv.insert_row("models", {"name": "x" * 200_000, "notes": "y" * 200_000})
+    assert not inv.conn.in_transaction
+    inv.conn.execute(f"PRAGMA max_page_count = {2**31}")
+    assert inv.count("models") == before
+    with inv.transaction(), inv.transaction():  # and it goes on working
+        inv.insert_row("models", {"name": "after"})
+    assert inv.count("models") == before + 1
+
+
+def test_closing_twice_is_harmless_and_can_skip_the_statistics(tmp_path):
+    path = tmp_path / "c.aicl"
+    inv = Inventory.create(path)
+    inv.close(optimize=False)
+    inv.close()
+    with Inventory.open(path) as again:
+        assert again.count("models") >= 0

@@ -419,3 +419,90 @@ def test_navigation_follows_a_change_of_the_system_palette(qtbot, window):
         )
     finally:
         app.setPalette(before)
+
+
+# -- another program changes the record while its form is open (no lost update) ---------
+
+
+def _other_program(path, row_id, **values):
+    """Another program (the command line, a script) writes the record and commits."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        conn.execute(f"UPDATE models SET {sets} WHERE id = ?", (*values.values(), row_id))
+    finally:
+        conn.close()
+
+
+def _llama(inv_path) -> int:
+    with Inventory.open(inv_path) as inv:
+        return int(inv.ordered_ids("models", search="Llama")[0])
+
+
+def _edit_in_form(window, inv_path, row_id, monkeypatch, *forms):
+    """Edit model ``row_id`` through its form; ``forms`` are what the user does each
+    time the form shows (a function of the dialog returning the dialog code)."""
+    window.open_inventory(inv_path)
+    page = open_page(window, "models")
+    page.select_id(row_id)
+    steps = list(forms)
+    monkeypatch.setattr(RecordDialog, "exec", lambda dialog: steps.pop(0)(dialog))
+    page.edit_record()
+    assert not steps, "the form was shown fewer times than expected"
+
+
+def test_saving_a_form_keeps_a_field_another_program_changed_meanwhile(
+    window, inv_path, monkeypatch, messages
+):
+    llama = _llama(inv_path)
+
+    def edit_notes_only(dialog):
+        _other_program(inv_path, llama, params_total_b=70.0, owner="Platform")
+        dialog.editor("notes").setPlainText("checked by legal")
+        return RecordDialog.DialogCode.Accepted
+
+    _edit_in_form(window, inv_path, llama, monkeypatch, edit_notes_only)
+    record = window.inventory.get("models", llama)
+    assert record["notes"] == "checked by legal"
+    assert record["params_total_b"] == 70.0 and record["owner"] == "Platform"  # not put back
+    assert not messages.messages
+    window.undo_action.trigger()  # undo takes back the notes only
+    record = window.inventory.get("models", llama)
+    assert record["notes"] is None and record["owner"] == "Platform"
+
+
+def test_a_field_both_changed_is_refused_then_the_form_shows_the_record_as_it_is_now(
+    window, inv_path, monkeypatch, messages
+):
+    llama = _llama(inv_path)
+    seen = []
+
+    def change_owner(dialog):
+        _other_program(inv_path, llama, owner="Platform", params_total_b=70.0)
+        fill(dialog, owner="Search")
+        return RecordDialog.DialogCode.Accepted
+
+    def look_again(dialog):
+        seen.append(dialog.values())
+        return RecordDialog.DialogCode.Accepted  # save again, having seen the message
+
+    _edit_in_form(window, inv_path, llama, monkeypatch, change_owner, look_again)
+    [warning] = messages.texts("warning")
+    assert "changed by another program while you edited it" in warning
+    assert "Owner / team is now 'Platform'" in warning and "not saved" in warning
+    # the form came back on the record as it is now, with what the user typed kept
+    [values] = seen
+    assert values["owner"] == "Search" and values["params_total_b"] == 70.0
+    record = window.inventory.get("models", llama)
+    assert record["owner"] == "Search" and record["params_total_b"] == 70.0
+
+
+def test_a_form_saved_unchanged_writes_nothing(window, inv_path, monkeypatch, messages):
+    llama = _llama(inv_path)
+    with Inventory.open(inv_path) as inv:
+        log = inv.conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
+    _edit_in_form(window, inv_path, llama, monkeypatch, lambda _d: RecordDialog.DialogCode.Accepted)
+    assert window.editor.stack.count() == 0
+    assert window.inventory.conn.execute("SELECT count(*) FROM change_log").fetchone()[0] == log

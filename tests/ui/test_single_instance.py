@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from core.commands import SetSetting
 from core.inventory import Inventory
@@ -101,6 +102,8 @@ def test_a_file_another_process_has_open_is_read_only_with_a_banner(qtbot, inv_p
         assert f"process {holder.pid}" in window.read_only_reason
         assert window.read_only_banner.isVisible()
         assert window.read_only_banner.text().startswith("Read-only:")
+        # the lock file's app and host names are shown as written, never as markup
+        assert window.read_only_banner.textFormat() == Qt.TextFormat.PlainText
         assert not window.add_action.isEnabled() and not window.delete_action.isEnabled()
         assert window.find_action.isEnabled()  # looking and searching stay
         assert window.inventory.count("sites") > 0

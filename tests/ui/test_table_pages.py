@@ -207,3 +207,12 @@ def test_starting_the_app_loads_neither_numpy_nor_the_table_pages():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_row_count_quotes_the_search_as_typed_not_as_markup(qtbot, big):
+    page = _make_page(qtbot, big, "models")
+    page.search.setText("<b>x</b><img src=x>")
+    page._search_timer.stop()
+    page._on_search_timer_timeout()  # the search delay, without waiting for it
+    assert page.status.textFormat() == Qt.TextFormat.PlainText
+    assert "match “<b>x</b><img src=x>”" in page.status.text()
