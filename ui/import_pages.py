@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,7 +14,7 @@ from PySide6.QtCore import (
     Qt,
     QUrl,
 )
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,11 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from core import schema
+from core.importing.matching import ACCEPT
+from core.importing.resolving import CREATABLE
 from ui.import_jobs import Job, rows_text
 from ui.import_wizard import (
     IMPORT_FILTER,
     TARGET_TABLES,
     SheetChoice,
+    cell_text,
     read_sheets,
     sheet_title,
     table_label,
@@ -58,6 +62,9 @@ _Index = QModelIndex | QPersistentModelIndex
 #: problem cells: a soft red that keeps dark text readable in light and dark themes
 PROBLEM_BACKGROUND = QColor("#f6c9c4")
 PROBLEM_FOREGROUND = QColor("#3a0b06")
+#: cells fixed in the preview (and valid now): a soft green, dark text, in italics
+FIXED_BACKGROUND = QColor("#d5efd2")
+FIXED_FOREGROUND = QColor("#0d3311")
 #: at most this many problems are listed (all of them go to the errors file)
 MAX_PROBLEMS_LISTED = 2000
 
@@ -354,7 +361,8 @@ class SheetsPage(WizardPage):
 
 # -- unmatched references ---------------------------------------------------------------
 
-#: what "create" makes, by the table a reference points to
+#: what "create" makes, by the table a reference points to (offered only for the tables
+#: an import can create records of: ``core.importing.resolving.CREATABLE``)
 _CREATES = {"hardware": "hardware type", "sites": "site", "models": "model"}
 
 
@@ -375,15 +383,29 @@ def reference_table(field: str) -> str:
 def reference_label(field: str) -> str:
     table = reference_table(field)
     return {"hardware": "Hardware", "sites": "Site or region", "models": "Model"}.get(
-        table, schema.TABLES[table].label if table in schema.TABLES else field
+        table, schema.TABLES[table].singular.capitalize() if table in schema.TABLES else field
     )
+
+
+def suggestion_text(name: str, confidence: float) -> str:
+    """``"NVIDIA A100 SXM4 80 GB  (85% match)"``; a match too weak to be taken without
+    asking says so."""
+    weak = ", weak" if confidence < ACCEPT else ""
+    return f"{name}  ({confidence:.0%} match{weak})"
 
 
 class ReferencesPage(WizardPage):
     """Each hardware, region or other reference not found in the inventory, once, with
-    the closest matches: pick one, create a new entry, or leave those rows invalid."""
+    the closest matches: pick one, create a new entry, or leave those rows invalid.
+
+    A close match (at least ``core.importing.matching.ACCEPT``) is chosen for the user
+    to confirm; a weak one never is: the value is created as a new entry where an
+    import can create one, and otherwise the user must choose (Next waits)."""
 
     LEAVE = "leave"
+    #: the combo's "Choose…" entry: nothing chosen yet (Next waits)
+    CHOOSE = "choose"
+    KIND, VALUE, ROWS, CLOSEST, USE = range(5)
 
     def __init__(self) -> None:
         super().__init__()
@@ -396,23 +418,36 @@ class ReferencesPage(WizardPage):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # may hold an error message
         self.status.setWordWrap(True)
-        self.table = _table(["Kind", "Value in the file", "Rows", "Use"])
+        self.table = _table(["Kind", "Value in the file", "Rows", "Closest match", "Use"])
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.VALUE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.ROWS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.CLOSEST, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.USE, QHeaderView.ResizeMode.Stretch)
+        self.hint = QLabel()
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)  # names values of the file
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #b3261e")
+        self.hint.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.busy)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
         #: every unmatched value shown so far, by (field, value)
         self.items: dict[tuple[str, str], Unresolved] = {}
+        #: the combo of each value shown, by (field, value)
+        self.combos: dict[tuple[str, str], QComboBox] = {}
+        #: values the user chose to leave unmatched (not given a default again)
+        self._left: set[tuple[str, str]] = set()
         self._job: Job | None = None
 
     def initializePage(self) -> None:
         wizard = self.wizard()
         self.table.setRowCount(0)
+        self.combos = {}
+        self.hint.hide()
         if wizard.plans_fresh():
             self._show()
             return
@@ -451,33 +486,63 @@ class ReferencesPage(WizardPage):
             or any((u.field, u.value) == k for p in wizard.plans for u in p.unresolved)
         ]
         self.table.setRowCount(len(keys))
+        self.combos = {}
         for row, key in enumerate(keys):
             u = self.items[key]
-            self.table.setItem(row, 0, _item(reference_label(u.field)))
-            self.table.setItem(row, 1, _item(u.value, tip=u.value))
-            self.table.setItem(row, 2, _item(f"{u.count:,}", number=True))
-            self.table.setCellWidget(row, 3, self._combo(u))
+            self.table.setItem(row, self.KIND, _item(reference_label(u.field)))
+            self.table.setItem(row, self.VALUE, _item(u.value, tip=u.value))
+            self.table.setItem(row, self.ROWS, _item(f"{u.count:,}", number=True))
+            closest = suggestion_text(*u.suggestions[0][1:]) if u.suggestions else "no match"
+            tip = "\n".join(suggestion_text(n, c) for _, n, c in u.suggestions)
+            self.table.setItem(row, self.CLOSEST, _item(closest, tip=tip))
+            combo = self._combo(u)
+            self.combos[key] = combo
+            self.table.setCellWidget(row, self.USE, combo)
         self.table.resizeRowsToContents()
         if keys:
             self.status.setText(
-                f"{len(keys)} value{'s' if len(keys) != 1 else ''} to match. Rows left "
-                "unmatched are reported as invalid on the next page."
+                f"{len(keys)} value{'s' if len(keys) != 1 else ''} to match. Only close "
+                f"matches ({ACCEPT:.0%} or more) are chosen for you; check each choice. "
+                "Rows left unmatched are reported as invalid on the next page."
             )
         else:
             self.status.setText(
                 "Every hardware, site and region in the files matched the inventory: "
                 "nothing to do here."
             )
+        self._update_hint()
+
+    def default_choice(self, u: Unresolved) -> int | str:
+        """What a value is matched to until the user chooses: the best suggestion when
+        it is close enough to be trusted, else a new entry where an import can create
+        one, else nothing (:attr:`CHOOSE`: the user must choose)."""
+        if u.suggestions and u.suggestions[0][2] >= ACCEPT:
+            return u.suggestions[0][0]
+        if reference_table(u.field) in CREATABLE:
+            return "create"
+        return self.CHOOSE
 
     def _combo(self, u: Unresolved) -> QComboBox:
         combo = QComboBox()
         combo.setAccessibleName(f"Match for {u.value}")
         combo.setMaxVisibleItems(20)
-        for record_id, name, confidence in u.suggestions:
-            combo.addItem(f"{name}  ({confidence:.0%} match)", record_id)
         table = reference_table(u.field)
-        what = _CREATES.get(table, "entry")
-        combo.addItem(f"Create a new {what} '{u.value}'", "create")
+        key = (u.field, u.value)
+        current = self.wizard().resolutions.get(key)
+        if current == "create" and table not in CREATABLE:
+            current = None  # not offered: the import would refuse it
+            self.wizard().resolutions.pop(key, None)
+        if current is None:
+            current = self.LEAVE if key in self._left else self.default_choice(u)
+            if current not in (self.LEAVE, self.CHOOSE):
+                self.wizard().resolutions[key] = current
+        if current == self.CHOOSE:
+            combo.addItem("Choose…", self.CHOOSE)
+        for record_id, name, confidence in u.suggestions:
+            combo.addItem(suggestion_text(name, confidence), record_id)
+        if table in CREATABLE:
+            what = _CREATES.get(table) or schema.table(table).singular
+            combo.addItem(f"Create a new {what} '{u.value}'", "create")
         combo.addItem("Leave unmatched (rows are invalid)", self.LEAVE)
         # any other record of that table, for when the closest matches are not it
         suggested = {s[0] for s in u.suggestions}
@@ -486,12 +551,6 @@ class ReferencesPage(WizardPage):
             combo.insertSeparator(combo.count())
             for record_id, title in others:
                 combo.addItem(title, record_id)
-        key = (u.field, u.value)
-        current = self.wizard().resolutions.get(key)
-        if current is None:
-            # the best suggestion when there is one, else a new entry
-            current = u.suggestions[0][0] if u.suggestions else "create"
-            self.wizard().resolutions[key] = current
         combo.setCurrentIndex(max(0, combo.findData(current)))
         combo.currentIndexChanged.connect(
             lambda _i, k=key, box=combo: self._on_combo_current_index_changed(k, box)
@@ -501,22 +560,47 @@ class ReferencesPage(WizardPage):
     def _on_combo_current_index_changed(self, key: tuple[str, str], combo: QComboBox) -> None:
         value = combo.currentData()
         resolutions = self.wizard().resolutions
-        if value == self.LEAVE:
+        if value == self.CHOOSE:
+            resolutions.pop(key, None)
+        elif value == self.LEAVE:
             resolutions.pop(key, None)
             self._left.add(key)
         else:
             resolutions[key] = value
             self._left.discard(key)
+        if value != self.CHOOSE:  # chosen: the placeholder is not offered again
+            placeholder = combo.findData(self.CHOOSE)
+            if placeholder >= 0:
+                combo.blockSignals(True)
+                combo.removeItem(placeholder)
+                combo.blockSignals(False)
+        self._update_hint()
+        self.completeChanged.emit()
 
-    @property
-    def _left(self) -> set[tuple[str, str]]:
-        """Values the user chose to leave unmatched (not offered a default again)."""
-        if not hasattr(self, "_left_keys"):
-            self._left_keys: set[tuple[str, str]] = set()
-        return self._left_keys
+    def unchosen(self) -> list[tuple[str, str]]:
+        """The values still waiting for the user's choice."""
+        return [k for k, box in self.combos.items() if box.currentData() == self.CHOOSE]
+
+    def _update_hint(self) -> None:
+        waiting = self.unchosen()
+        if not waiting:
+            self.hint.hide()
+            return
+        tables = sorted({schema.table(reference_table(f)).plural_noun for f, _ in waiting})
+        values = ", ".join(f"'{v}'" for _, v in waiting[:3]) + (", …" if len(waiting) > 3 else "")
+        self.hint.setText(
+            f"Choose what {values} {'is' if len(waiting) == 1 else 'are'} in the inventory "
+            f"(no close match was found, and an import cannot create {' or '.join(tables)}), "
+            "or leave the rows unmatched. Next is available once every value has a choice."
+        )
+        self.hint.show()
 
     def isComplete(self) -> bool:
-        return self._job is None and self.wizard().plans is not None
+        return self._job is None and self.wizard().plans is not None and not self.unchosen()
+
+    def validatePage(self) -> bool:
+        # QWizard.next() does not ask isComplete: a value waiting for a choice stops it
+        return not self.unchosen()
 
 
 # -- validation preview (the commit page) ----------------------------------------------
@@ -525,14 +609,39 @@ class ReferencesPage(WizardPage):
 STATUS_TEXT = {"new": "New", "changed": "Changed", "unchanged": "Unchanged", "invalid": "Invalid"}
 
 
+#: ``on_edit(model, row number in the file, field, text typed)``: a cell fixed
+EditHandler = Callable[["PreviewModel", int, str, str], None]
+
+
 class PreviewModel(QAbstractTableModel):
     """Converted rows of a plan (``plan.preview``): a status column, then the fields
     the import fills, headed with their units; problem cells coloured with the reason
     as tooltip. References show the record's name (``row["display"]``, see
-    :func:`ui.import_wizard.add_titles`)."""
+    :func:`ui.import_wizard.add_titles`).
 
-    def __init__(self, plan: ImportPlan, parent: Any = None):
+    With ``on_edit``, problem cells (and cells fixed before) of fields read from a
+    column can be edited (double-click or F2): the text typed replaces the file's cell
+    and goes to ``on_edit``, which checks the row again. ``edited_from[(row, field)]``
+    is what the file says in each fixed cell (shown in italics, with it as tooltip)."""
+
+    def __init__(
+        self,
+        plan: ImportPlan,
+        parent: Any = None,
+        *,
+        on_edit: EditHandler | None = None,
+        edited_from: dict[tuple[int, str], Any] | None = None,
+    ):
         super().__init__(parent)
+        self.plan = plan
+        self.on_edit = on_edit
+        self.edited_from = edited_from or {}
+        # a CodeCarbon log's cells are read by name, not column by column: not edited
+        self.editable = (
+            set()
+            if on_edit is None or plan.mapping.table == "codecarbon"
+            else {c.field for c in plan.mapping.columns if c.field}
+        )
         self.rows = plan.preview
         spec = schema.table(plan.table)
         used = {
@@ -569,6 +678,41 @@ class PreviewModel(QAbstractTableModel):
             return "; ".join(problems.values()) or None
         return problems.get(name)
 
+    def edited(self, index: _Index) -> bool:
+        name = self.field_name(index.column())
+        return name is not None and (self.rows[index.row()]["row"], name) in self.edited_from
+
+    def can_edit(self, index: _Index) -> bool:
+        """Whether the cell can be fixed here: a problem cell (or one fixed before) of a
+        field read from a column."""
+        name = self.field_name(index.column())
+        if name is None or name not in self.editable:
+            return False
+        return self.problem(index) is not None or self.edited(index)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and self.can_edit(index):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def raw_text(self, index: _Index) -> str:
+        """The cell as the file gives it (or as fixed here), for the editor."""
+        name = self.field_name(index.column())
+        if name is None:
+            return ""
+        return cell_text(self.rows[index.row()].get("raw", {}).get(name))
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not self.can_edit(index):
+            return False
+        text = "" if value is None else str(value).strip()
+        name = self.field_name(index.column())
+        if text == self.raw_text(index) or self.on_edit is None or name is None:
+            return False
+        self.on_edit(self, self.rows[index.row()]["row"], name, text)
+        return True
+
     def text(self, index: _Index) -> str:
         row = self.rows[index.row()]
         name = self.field_name(index.column())
@@ -591,15 +735,32 @@ class PreviewModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(index)
+        if role == Qt.ItemDataRole.EditRole:
+            return self.raw_text(index)
+        if role == Qt.ItemDataRole.FontRole and self.edited(index):
+            font = QFont()
+            font.setItalic(True)
+            return font
         problem = self.problem(index)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
             if self.fields[index.column() - 1].is_number:
                 return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             return None
-        if problem is None:
-            return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return literal(problem)  # quotes cells and names of the file
+            tips = [] if problem is None else [problem]
+            if self.edited(index):
+                key = (self.rows[index.row()]["row"], self.field_name(index.column()))
+                tips.append(f"Fixed here; the file says '{cell_text(self.edited_from[key])}'.")
+            elif self.can_edit(index):
+                tips.append("Double-click or press F2 to fix it here.")
+            return literal("\n".join(tips)) if tips else None  # quotes cells of the file
+        if problem is None:
+            if self.edited(index):
+                if role == Qt.ItemDataRole.BackgroundRole:
+                    return QBrush(FIXED_BACKGROUND)
+                if role == Qt.ItemDataRole.ForegroundRole:
+                    return QBrush(FIXED_FOREGROUND)
+            return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(PROBLEM_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -618,7 +779,7 @@ class ValidationPage(WizardPage):
         self.setTitle("Check before importing")
         self.setSubTitle(
             "Nothing has been written yet. Problem cells are marked in red; hover over one "
-            "to see why."
+            "to see why, double-click it (or press F2) to fix it here."
         )
         self.setCommitPage(True)
         self.busy = BusyBar()
@@ -639,6 +800,11 @@ class ValidationPage(WizardPage):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.preview.verticalHeader().setDefaultSectionSize(22)
+        # problem cells are fixed in place (PreviewModel.flags says which)
+        self.preview.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.problems = _table(["Sheet", "Row", "Column", "Value", "Problem"])
         self.problems.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.problems.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -686,20 +852,41 @@ class ValidationPage(WizardPage):
         self._job: Job | None = None
         self._commit: Job | None = None
         self.models: list[PreviewModel] = []
+        #: after a fix: the sheet shown and the cell to show again once checked
+        self._keep: tuple[int, int, int] | None = None
 
     # -- planning -------------------------------------------------------------------------
 
     def initializePage(self) -> None:
         wizard = self.wizard()
+        self._keep = None
         self._fill_empty()
         if wizard.plans_fresh():
             self._show()
             return
-        self._job = wizard.start_planning()
-        self.busy.follow(self._job, "Checking every row")
+        self._plan("Checking every row")
+
+    def _plan(self, what: str) -> None:
+        self._job = self.wizard().start_planning()
+        self.busy.follow(self._job, what)
         self._job.finished.connect(self._on_job_finished)
         self._job.failed.connect(self._on_job_failed)
         self.completeChanged.emit()
+
+    def _on_edit(self, model: PreviewModel, row: int, name: str, text: str) -> None:
+        """A cell fixed in the preview: check every row again with the fix (the counts,
+        duplicates and references of the whole import may change)."""
+        wizard = self.wizard()
+        choice = wizard.choice_of(model.plan)
+        if choice is None or self._job is not None:
+            return
+        was = next((r.get("raw", {}).get(name) for r in model.rows if r["row"] == row), None)
+        if not wizard.set_edit(choice, row, name, text, was):
+            return
+        index = self.preview.currentIndex()
+        self._keep = (self.sheet_box.currentIndex(), index.row(), index.column())
+        self.preview.setEnabled(False)  # no more edits until the rows are checked again
+        self._plan("Checking the rows again")
 
     def cleanupPage(self) -> None:
         if self._job is not None:
@@ -707,6 +894,7 @@ class ValidationPage(WizardPage):
             self._job = None
 
     def _fill_empty(self) -> None:
+        self.preview.setEnabled(True)
         self.counts.setRowCount(0)
         self.problems.setRowCount(0)
         self.sheet_box.clear()
@@ -717,11 +905,13 @@ class ValidationPage(WizardPage):
 
     def _on_job_finished(self, _plans: object) -> None:
         self._job = None
+        self._fill_empty()
         self._show()
         self.completeChanged.emit()
 
     def _on_job_failed(self, message: str) -> None:
         self._job = None
+        self.preview.setEnabled(True)
         self.verdict.setText(f"The files could not be checked: {message}")
         self.completeChanged.emit()
 
@@ -744,7 +934,15 @@ class ValidationPage(WizardPage):
                 cells[5].setForeground(QBrush(QColor("#b3261e")))
             for col, item in enumerate(cells):
                 self.counts.setItem(row, col, item)
-            self.models.append(PreviewModel(plan, self))
+            choice = wizard.choice_of(plan)
+            self.models.append(
+                PreviewModel(
+                    plan,
+                    self,
+                    on_edit=self._on_edit,
+                    edited_from=choice.edited_from if choice is not None else None,
+                )
+            )
             self.sheet_box.addItem(title)
         self.sheet_box.blockSignals(False)
         self.counts.resizeRowsToContents()
@@ -752,7 +950,16 @@ class ValidationPage(WizardPage):
         several = len(plans) > 1
         self.sheet_label.setVisible(several)
         self.sheet_box.setVisible(several)
-        if self.models:  # the first sheet with problems, else the first
+        keep, self._keep = self._keep, None
+        if self.models and keep is not None and keep[0] < len(self.models):
+            # after a fix: the same sheet, and the cell fixed (its row's new status)
+            self.sheet_box.setCurrentIndex(keep[0])
+            self._show_model(keep[0])
+            index = self.models[keep[0]].index(keep[1], keep[2])
+            if index.isValid():
+                self.preview.setCurrentIndex(index)
+                self.preview.scrollTo(index)
+        elif self.models:  # the first sheet with problems, else the first
             first = next((i for i, p in enumerate(plans) if p.invalid), 0)
             self.sheet_box.setCurrentIndex(first)
             self._show_model(first)
@@ -805,8 +1012,8 @@ class ValidationPage(WizardPage):
         if invalid and not self.skip.isChecked():
             self.verdict.setText(
                 f"{invalid:,} row{'s have' if invalid != 1 else ' has'} problems (see the "
-                "Problems tab). Fix the file and import it again, or skip those rows. "
-                "Cancel leaves the inventory as it is."
+                "Problems tab). Fix the red cells here (double-click one), fix the file and "
+                "import it again, or skip those rows. Cancel leaves the inventory as it is."
             )
         elif incoming == 0 and not invalid:
             self.verdict.setText(
@@ -844,7 +1051,7 @@ class ValidationPage(WizardPage):
         wizard = self.wizard()
         if wizard.result is not None:
             return True
-        if self._commit is not None:
+        if self._commit is not None or not self.isComplete():
             return False
         invalid = sum(p.invalid for p in wizard.plans or [])
         skip = bool(invalid) and self.skip.isChecked()

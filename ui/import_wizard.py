@@ -6,12 +6,17 @@ summary. Everything that reads a file or the whole inventory runs on the thread 
 (``ui.import_jobs``) with a connection of its own; the commit is one transaction in
 ``core.importing.commit_import`` and lands on the undo stack as one step.
 
-The wizard keeps the choices (``sheets``, ``resolutions``) and the results (``plans``,
-``result``); the pages show and change them.
+The wizard keeps the choices (``sheets`` with their mappings and the cells fixed in the
+preview, ``resolutions``) and the results (``plans``, ``result``); the pages show and
+change them. The sheets are planned and committed in the import's order (referenced
+tables first, ``core.importing.plan.import_order``), each seeing the records the
+earlier ones create, as the ``import`` command does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +27,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget, QWizard
 from core import importing, schema
 from core.errors import LedgerError
 from core.importing.mapping import IMPORT_TABLES
+from core.importing.plan import Edits, plan_sheets
+from core.importing.resolving import CREATABLE
 from core.inventory import Inventory
 from ui.import_jobs import Cancel, Job, JobProgressDialog, Progress
 from ui.plain_text import literal
@@ -74,6 +81,19 @@ class SheetChoice:
     raw_preview: list[list[Any]] | None = None
     #: messages for the user about this sheet (e.g. hidden)
     notes: list[str] = field(default_factory=list)
+    #: cells fixed in the preview: ``(row number in the file, field)`` -> text typed
+    edits: Edits = field(default_factory=dict)
+    #: what the file says in each edited cell (shown beside the fix)
+    edited_from: dict[tuple[int, str], Any] = field(default_factory=dict)
+
+    def plan_edits(self) -> Edits:
+        """The edits that apply to the current mapping: cells of fields read from a
+        column (a CodeCarbon log's cells are not edited; a field no longer mapped has
+        no cell to replace)."""
+        if self.mapping is None or self.mapping.table == "codecarbon":
+            return {}
+        mapped = {c.field for c in self.mapping.columns if c.field}
+        return {k: v for k, v in self.edits.items() if k[1] in mapped}
 
     @property
     def title(self) -> str:
@@ -110,28 +130,23 @@ def make_plans(
     resolutions: dict[tuple[str, str], int | str],
     progress: Progress,
     cancel: Cancel,
+    edits: list[Edits] | None = None,
 ) -> list[ImportPlan]:
-    """Plan every sheet against the inventory at ``path`` (read only)."""
-    plans = []
-    offset = 0
+    """Plan every sheet against the inventory at ``path`` (read only), as one import:
+    the plans come in the import's order, each sheet seeing the records the earlier
+    ones create (``core.importing.plan.plan_sheets``). ``edits[i]``: the cells fixed in
+    the preview of ``sheets[i]``."""
     with Inventory.open(path) as inv:
-        for info, mapping in sheets:
-            base = offset
-
-            def report(done: int, total: int | None, base: int = base) -> None:
-                progress(base + done, None)
-
-            plan = importing.plan_import(
-                inv, info, mapping, resolutions=resolutions, progress=report, cancel=cancel
-            )
-            offset += plan.new + plan.changed + plan.unchanged + plan.invalid
-            plans.append(add_titles(inv, plan))
-    return plans
+        plans = plan_sheets(
+            inv, sheets, resolutions=resolutions, edits=edits, progress=progress, cancel=cancel
+        )
+        return [add_titles(inv, plan) for plan in plans]
 
 
 def add_titles(inv: Inventory, plan: ImportPlan) -> ImportPlan:
     """Name the records that references in ``plan.preview`` point at, for display:
-    ``row["display"][field]`` (a new entry the import will create says so)."""
+    ``row["display"][field]`` (a record the import will create is named as the file
+    names it, marked new)."""
     spec = schema.table(plan.table)
     refs = [f for f in spec.fields if f.kind == "ref" and f.ref]
     titles: dict[tuple[str, int], str] = {}
@@ -141,8 +156,9 @@ def add_titles(inv: Inventory, plan: ImportPlan) -> ImportPlan:
             rid = row["values"].get(f.name)
             if not isinstance(rid, int):
                 continue
-            if rid < 0:
-                shown[f.name] = "(new entry)"
+            if rid < 0:  # created by this import (an earlier sheet, or for an unmatched name)
+                raw = row.get("raw", {}).get(f.name)
+                shown[f.name] = "(new entry)" if raw in (None, "") else f"{raw} (new)"
                 continue
             key = (f.ref, rid)
             if key not in titles:
@@ -268,13 +284,25 @@ class ImportWizard(QWizard):
     # -- planning -------------------------------------------------------------------------
 
     def planning_key(self) -> object:
+        """Everything the plans depend on: the chosen sheets, their whole mappings
+        (columns, units, date order, values for every row, what CodeCarbon rows become,
+        references created), the cells fixed in the preview, and the resolutions."""
+
         def mapping_key(m: SheetMapping | None) -> object:
             if m is None:
                 return None
-            return (m.table, m.date_order, tuple((c.index, c.field, c.unit) for c in m.columns))
+            return json.dumps(m.to_json(), sort_keys=True, default=repr)
 
         return (
-            tuple((id(s.info), s.table, mapping_key(s.mapping)) for s in self.chosen()),
+            tuple(
+                (
+                    id(s.info),
+                    s.table,
+                    mapping_key(s.mapping),
+                    tuple(sorted(s.plan_edits().items(), key=repr)),
+                )
+                for s in self.chosen()
+            ),
             tuple(sorted(self.resolutions.items(), key=repr)),
         )
 
@@ -286,13 +314,15 @@ class ImportWizard(QWizard):
         self.plans = None
         key = self.planning_key()
         sheets = []
+        edits = []
         for s in self.chosen():
             assert s.mapping is not None
             sheets.append((s.info, s.mapping))
+            edits.append(s.plan_edits())
         resolutions = dict(self.resolutions)
         path = self.inventory.path
         job = self.start_job(
-            lambda progress, cancel: make_plans(path, sheets, resolutions, progress, cancel)
+            lambda progress, cancel: make_plans(path, sheets, resolutions, progress, cancel, edits)
         )
 
         def keep(plans: list[ImportPlan]) -> None:
@@ -300,6 +330,27 @@ class ImportWizard(QWizard):
 
         job.finished.connect(keep)
         return job
+
+    def choice_of(self, plan: ImportPlan) -> SheetChoice | None:
+        """The chosen sheet ``plan`` was made from."""
+        return next((s for s in self.chosen() if s.info is plan.sheet), None)
+
+    def set_edit(self, choice: SheetChoice, row: int, name: str, text: str, was: Any) -> bool:
+        """Fix cell ``(row, name)`` of ``choice`` with ``text`` (``was``: what the file
+        says there). Typing the file's value again takes the fix back. Returns whether
+        anything changed (the plans are then stale)."""
+        key = (row, name)
+        if key not in choice.edits:
+            choice.edited_from[key] = was
+        if text == cell_text(choice.edited_from.get(key)):
+            changed = key in choice.edits
+            choice.edits.pop(key, None)
+            choice.edited_from.pop(key, None)
+            return changed
+        if choice.edits.get(key) == text:
+            return False
+        choice.edits[key] = text
+        return True
 
     # -- committing -----------------------------------------------------------------------
 
@@ -336,11 +387,28 @@ class ImportWizard(QWizard):
         """Tables an import may add rows to besides its targets (created references)."""
         out: set[str] = set()
         if any(v == "create" for v in self.resolutions.values()):
-            out |= {"hardware", "sites"}
+            out |= CREATABLE
         for s in self.chosen():
             if s.table == "codecarbon":
                 out |= {"training_runs", "models", "hardware", "sites"}
         return frozenset(out)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the user types it again: numbers in full, dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 # -- File menu entries that are not the wizard ----------------------------------------------

@@ -12,12 +12,16 @@ The parts of :class:`RowScanner` live in their own modules: cell conversion in
 :mod:`.fastpath`, natural keys and existing records in :mod:`.keys`, references in
 :mod:`.resolving`, and the rows and problems it yields in :mod:`.scanned`. The names they
 define that other modules use are re-exported here.
+
+Several sheets imported together are planned with :func:`plan_sheets`: in
+:func:`import_order` (referenced tables first, as the commit writes them), each seeing
+the records the earlier ones will create.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +35,7 @@ from core.importing.fastpath import MEMO_SIZE, FastPath, _Memo
 from core.importing.keys import KeyTracking, natural_key
 from core.importing.mapping import SheetMapping
 from core.importing.reading import SheetInfo, iter_chunks, iter_rows
-from core.importing.resolving import Resolutions, _Resolver
+from core.importing.resolving import Pending, Resolutions, _Resolver
 from core.importing.rowpath import RowPath
 from core.importing.scanned import NewRows, Problem, ScannedRow, Unresolved
 
@@ -47,8 +51,10 @@ __all__ = [
     "MEMO_SIZE",
     "PREVIEW_ROWS",
     "Cancel",
+    "Edits",
     "ImportPlan",
     "NewRows",
+    "Pending",
     "Problem",
     "Progress",
     "Resolutions",
@@ -56,14 +62,19 @@ __all__ = [
     "ScannedRow",
     "Unresolved",
     "escape_text",
+    "import_order",
+    "import_rank",
     "natural_key",
     "plan_import",
+    "plan_sheets",
     "preview_import",
     "unescape_text",
 ]
 
 Progress = Callable[[int, int | None], None]
 Cancel = Callable[[], bool]
+#: cells typed in the preview: ``(row number in the file, field)`` -> raw value
+Edits = dict[tuple[int, str], Any]
 
 #: how many converted rows a plan keeps for the preview
 PREVIEW_ROWS = 200
@@ -110,6 +121,7 @@ class RowScanner(Conversion, RowPath, FastPath, KeyTracking):
         edits: dict[tuple[int, str], Any] | None = None,
         *,
         fast: bool | None = None,
+        pending: Pending | None = None,
     ):
         self.inv, self.sheet, self.mapping = inv, sheet, mapping
         self.table = mapping.target
@@ -148,7 +160,7 @@ class RowScanner(Conversion, RowPath, FastPath, KeyTracking):
                 )
         self.resolvers = {
             f.name: _Resolver(
-                inv, f.ref, f.name, self.resolutions, f.name in mapping.create_missing
+                inv, f.ref, f.name, self.resolutions, f.name in mapping.create_missing, pending
             )
             for f in self.spec.fields
             if f.kind == "ref" and f.ref
@@ -273,6 +285,7 @@ def plan_import(
     edits: dict[tuple[int, str], Any] | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    pending: Pending | None = None,
 ) -> ImportPlan:
     """Read all of ``sheet`` through ``mapping`` and say what importing it would do.
 
@@ -281,8 +294,14 @@ def plan_import(
     replaces a cell's raw value (fixes typed in the preview). ``progress(rows done,
     total or None)`` is called every few thousand rows; ``cancel()`` returning True
     stops with :class:`core.errors.ImportCancelled`.
+
+    ``pending``: the records earlier sheets of the same import will create; references
+    are matched against them too, and this sheet's new records are added to it (see
+    :func:`plan_sheets`, which does this for a whole import).
     """
-    scanner = RowScanner(inv, sheet, mapping, resolutions, edits)
+    scanner = RowScanner(inv, sheet, mapping, resolutions, edits, pending=pending)
+    # new records later sheets may refer to (only kept when someone can refer to them)
+    note = pending.add if pending is not None and pending.wants(scanner.table) else None
     plan = ImportPlan(
         sheet, mapping, scanner.table, resolutions=dict(resolutions or {}), edits=dict(edits or {})
     )
@@ -295,6 +314,9 @@ def plan_import(
     for item in scanner.scan_items(progress, cancel):
         if isinstance(item, NewRows):
             plan.new += len(item)
+            if note is not None:
+                for values in item.rows:
+                    note(scanner.table, dict(zip(scanner.spec.field_names, values, strict=True)))
             if len(plan.preview) < PREVIEW_ROWS:
                 for row in item.scanned():
                     plan.preview.append(_preview_row(row))
@@ -310,10 +332,78 @@ def plan_import(
                     plan.problems.append(p)
         else:
             setattr(plan, row.status, getattr(plan, row.status) + 1)
+            if note is not None and row.status == "new":
+                note(scanner.table, row.values)
         if len(plan.preview) < PREVIEW_ROWS:
             plan.preview.append(_preview_row(row))
     plan.unresolved = scanner.unresolved()
     return plan
+
+
+def import_rank(table: str) -> int:
+    """Where sheets going to ``table`` come in an import: referenced tables before the
+    tables that refer to them (the export's order,
+    :data:`core.importing.exporting.EXPORT_ORDER`); anything else last."""
+    from core.importing.exporting import EXPORT_ORDER  # exporting imports this module
+
+    return EXPORT_ORDER.index(table) if table in EXPORT_ORDER else len(EXPORT_ORDER)
+
+
+def import_order(
+    sheets: Sequence[tuple[SheetInfo, SheetMapping]],
+) -> list[tuple[SheetInfo, SheetMapping]]:
+    """``(sheet, mapping)`` pairs in the order an import plans and writes them
+    (:func:`import_rank` of each mapping's target table; the given order otherwise).
+    :func:`commit_import <core.importing.commit.commit_import>` writes plans in the
+    order it is given them, so plan (and commit) in this order."""
+    return sorted(sheets, key=lambda pair: import_rank(pair[1].target))
+
+
+def plan_sheets(
+    inv: Inventory,
+    sheets: Sequence[tuple[SheetInfo, SheetMapping]],
+    *,
+    resolutions: Resolutions | None = None,
+    edits: Sequence[Edits | None] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> list[ImportPlan]:
+    """Plan several sheets as one import; the plans come in :func:`import_order`, ready
+    for :func:`commit_import <core.importing.commit.commit_import>`.
+
+    Each sheet is planned with :func:`plan_import`, seeing the records the sheets before
+    it will create: a usage sheet naming a deployment that the deployments sheet of the
+    same workbook adds links to that deployment (a placeholder id below
+    :data:`core.importing.resolving.PENDING_FIRST` in the plan's preview), as the commit
+    will, instead of to the closest existing one or to nothing. ``edits[i]`` are the
+    edits of ``sheets[i]`` (same order as ``sheets``). ``progress(rows done, None)``
+    counts the rows of all sheets. Writes nothing.
+    """
+    order = sorted(range(len(sheets)), key=lambda i: import_rank(sheets[i][1].target))
+    pending = Pending()
+    plans: list[ImportPlan] = []
+    done = 0
+    for i in order:
+        sheet, mapping = sheets[i]
+        report = None
+        if progress is not None:
+
+            def report(n: int, _total: int | None, base: int = done) -> None:
+                progress(base + n, None)
+
+        plan = plan_import(
+            inv,
+            sheet,
+            mapping,
+            resolutions=resolutions,
+            edits=edits[i] if edits is not None else None,
+            progress=report,
+            cancel=cancel,
+            pending=pending,
+        )
+        done += plan.new + plan.changed + plan.unchanged + plan.invalid
+        plans.append(plan)
+    return plans
 
 
 def _preview_row(row: ScannedRow) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from core import importing
 from core.inventory import Inventory
 from ui.import_mapping import MappingPage
-from ui.import_pages import PROBLEM_BACKGROUND, PreviewModel
+from ui.import_pages import FIXED_BACKGROUND, PROBLEM_BACKGROUND, PreviewModel
 from ui.import_wizard import ImportWizard
 from ui.main_window import MainWindow
 from ui.settings import SettingsStore
@@ -116,6 +116,11 @@ def advance(qtbot, wizard: ImportWizard, page_id: int) -> None:
         qtbot.waitUntil(lambda: wizard.plans_fresh() and not page._job, timeout=20_000)
 
 
+def use_combo(refs, row: int):
+    """The references page's choice for its ``row``-th value (the last column)."""
+    return refs.table.cellWidget(row, refs.table.columnCount() - 1)
+
+
 def column_row(page: MappingPage, header: str) -> int:
     for row in range(page.columns.rowCount()):
         if page.columns.item(row, page.HEADER).text() == header:
@@ -184,7 +189,7 @@ def test_csv_and_xlsx_import_lands_rows_and_undoes_as_one_step(qtbot, window, in
     values = [refs.table.item(r, 1).text() for r in range(refs.table.rowCount())]
     assert values == ["Gaudi 9 Mega"]
     assert refs.table.item(0, 2).text() == "2"
-    combo = refs.table.cellWidget(0, 3)
+    combo = use_combo(refs, 0)
     assert combo.findData("create") >= 0
     combo.setCurrentIndex(combo.findText("NVIDIA H100 SXM"))
 
@@ -235,7 +240,7 @@ def test_undo_removes_the_hardware_an_import_created(qtbot, window, inv_path, tm
     page = wizard.currentPage()
     page.default_combos["energy_boundary"].setCurrentIndex(1)
     advance(qtbot, wizard, wizard.REFERENCES)
-    combo = wizard.references_page.table.cellWidget(0, 3)
+    combo = use_combo(wizard.references_page, 0)
     combo.setCurrentIndex(combo.findData("create"))
     advance(qtbot, wizard, wizard.VALIDATION)
     advance(qtbot, wizard, wizard.SUMMARY)
@@ -273,7 +278,7 @@ def test_problem_cells_are_marked_and_bad_rows_skip_to_an_errors_file(
         PROBLEM_BACKGROUND
     )
     advance(qtbot, wizard, wizard.REFERENCES)
-    combo = wizard.references_page.table.cellWidget(0, 3)
+    combo = use_combo(wizard.references_page, 0)
     combo.setCurrentIndex(combo.findData("create"))
     advance(qtbot, wizard, wizard.VALIDATION)
     page = wizard.validation_page
@@ -523,3 +528,366 @@ def test_export_and_template(qtbot, window, inv_path, tmp_path, monkeypatch):
     window.template_action.trigger()
     assert template.exists()
     assert importing.open_source(template)
+
+
+# -- references: weak matches, what can be created ------------------------------------------
+
+
+def to_page(qtbot, wizard: ImportWizard, page_id: int) -> None:
+    """Next until ``page_id`` (through whatever mapping pages there are)."""
+    while wizard.currentId() != page_id:
+        advance(qtbot, wizard, wizard.nextId())
+
+
+def test_weak_matches_are_not_chosen_for_the_user(qtbot, window, inv_path, tmp_path):
+    """A reference whose best match is weak (TPU v4 against TPU v2, a country against
+    one cloud region in it) is created as a new entry, not linked to that record."""
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "Run name,Model,Kind,GPU type,Region\n"
+        "r1,Llama 3.1 8B,Fine-tuning,Google TPU v4,Korea (Republic of)\n",
+        encoding="utf-8",
+    )
+    before = counts(inv_path)
+    wizard = open_wizard(qtbot, window, [path])
+    to_page(qtbot, wizard, wizard.REFERENCES)
+    # nothing is linked to a record it only resembles
+    assert wizard.resolutions == {
+        ("hardware_id", "Google TPU v4"): "create",
+        ("site_id", "Korea (Republic of)"): "create",
+    }
+    refs = wizard.references_page
+    rows = {refs.table.item(r, 1).text(): r for r in range(refs.table.rowCount())}
+    assert set(rows) == {"Google TPU v4", "Korea (Republic of)"}
+    for value, row in rows.items():
+        u = refs.items[(("hardware_id" if "TPU" in value else "site_id"), value)]
+        assert u.suggestions and u.suggestions[0][2] < 0.6  # only weak matches
+        combo = use_combo(refs, row)
+        assert combo.currentData() == "create"
+        assert combo.currentText().startswith("Create a new")
+        # each suggestion shows its confidence, weak ones marked
+        best = combo.itemText(combo.findData(u.suggestions[0][0]))
+        assert f"({u.suggestions[0][2]:.0%} match, weak)" in best
+        assert "% match, weak)" in refs.table.item(row, refs.CLOSEST).text()
+    assert refs.isComplete()
+
+    advance(qtbot, wizard, wizard.VALIDATION)
+    row = wizard.plans[0].preview[0]
+    assert row["display"]["hardware_id"] == "Google TPU v4 (new)"
+    assert row["display"]["site_id"] == "Korea (Republic of) (new)"
+    advance(qtbot, wizard, wizard.SUMMARY)
+    inv = window.inventory
+    run = inv.get_many("training_runs", inv.ordered_ids("training_runs"))[-1]
+    assert inv.title("hardware", run["hardware_id"]) == "Google TPU v4"
+    site = inv.get("sites", run["site_id"])
+    assert (site["name"], site["country"]) == ("Korea (Republic of)", "KR")
+    assert counts(inv_path)["hardware"] == before["hardware"] + 1
+
+
+def test_a_close_match_is_chosen_and_a_weak_one_never(qtbot, window, tmp_path):
+    from core.importing import Unresolved
+
+    path = tmp_path / "models.csv"
+    path.write_text(MODELS_CSV, encoding="utf-8")
+    wizard = open_wizard(qtbot, window, [path])
+    refs = wizard.references_page
+    choose = refs.default_choice
+    assert choose(Unresolved("hardware_id", "A100", 1, [(7, "A100 SXM", 0.7), (8, "B", 0.65)])) == 7
+    assert choose(Unresolved("hardware_id", "TPU v4", 1, [(7, "TPU v2", 0.1)])) == "create"
+    assert choose(Unresolved("site_id", "Korea", 1, [(3, "Seoul", 0.35)])) == "create"
+    assert choose(Unresolved("model_id", "X 2.1", 1, [(3, "X 2.0", 0.4)])) == "create"
+    assert choose(Unresolved("deployment_id", "New", 1, [(3, "Old", 0.4)])) == refs.CHOOSE
+    assert choose(Unresolved("deployment_id", "New", 1, [])) == refs.CHOOSE
+    wizard.reject()
+
+
+USAGE_CSV = "Deployment,Period start,Period end,Requests\nBrand new dep,2025-01-01,2025-01-31,5\n"
+
+
+def test_an_unknown_deployment_must_be_chosen_it_cannot_be_created(
+    qtbot, window, inv_path, tmp_path, messages
+):
+    inv = window.inventory
+    model_id = inv.ref_options("models")[0][0]
+    inv.insert_logged(
+        "deployments", [{"name": "Chat (EU)", "model_id": model_id, "kind": "api"}], "test"
+    )
+    dep_id = next(i for i, t in inv.ref_options("deployments") if t == "Chat (EU)")
+    path = tmp_path / "usage.csv"
+    path.write_text(USAGE_CSV, encoding="utf-8")
+    wizard = open_wizard(qtbot, window, [path])
+    to_page(qtbot, wizard, wizard.REFERENCES)
+    refs = wizard.references_page
+    assert wizard.resolutions == {}  # not "create": an import cannot create a deployment
+    wizard.next()  # Next waits for the choice
+    assert wizard.currentId() == wizard.REFERENCES
+    assert refs.table.rowCount() == 1
+    combo = use_combo(refs, 0)
+    assert combo.findData("create") < 0
+    assert not any("Create" in combo.itemText(i) for i in range(combo.count()))
+    assert combo.currentData() == refs.CHOOSE and combo.currentText() == "Choose…"
+    assert not refs.isComplete()
+    assert refs.hint.isVisibleTo(refs)
+    assert "'Brand new dep'" in refs.hint.text() and "deployments" in refs.hint.text()
+
+    combo.setCurrentIndex(combo.findData(dep_id))
+    assert refs.isComplete() and not refs.hint.isVisibleTo(refs)
+    assert combo.findData(refs.CHOOSE) < 0  # not offered again once chosen
+    advance(qtbot, wizard, wizard.VALIDATION)
+    assert (wizard.plans[0].new, wizard.plans[0].invalid) == (1, 0)
+    advance(qtbot, wizard, wizard.SUMMARY)
+    assert not messages.messages
+    usage = inv.get_many("usage", inv.ordered_ids("usage"))
+    assert [u["deployment_id"] for u in usage] == [dep_id]
+
+
+def test_leaving_a_deployment_unmatched_is_a_choice_that_sticks(qtbot, window, tmp_path):
+    path = tmp_path / "usage.csv"
+    path.write_text(USAGE_CSV, encoding="utf-8")
+    wizard = open_wizard(qtbot, window, [path])
+    to_page(qtbot, wizard, wizard.REFERENCES)
+    refs = wizard.references_page
+    combo = use_combo(refs, 0)
+    combo.setCurrentIndex(combo.findData(refs.LEAVE))
+    assert refs.isComplete()
+    advance(qtbot, wizard, wizard.VALIDATION)
+    assert wizard.plans[0].invalid == 1
+    assert "unknown deployment" in wizard.plans[0].problems[0].reason
+    wizard.back()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.REFERENCES)
+    wizard.back()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.MAPPING)
+    advance(qtbot, wizard, wizard.REFERENCES)  # the page is shown afresh
+    combo = use_combo(refs, 0)
+    assert combo.currentData() == refs.LEAVE  # not reset to a default on a return visit
+    assert refs.isComplete()
+    assert wizard.resolutions == {}
+    wizard.reject()
+
+
+# -- several sheets: referenced tables first, references between the sheets --------------
+
+
+@pytest.fixture
+def demo_window(qtbot, demo_path, tmp_path):
+    path = tmp_path / "demo copy.aicl"
+    with Inventory.open(demo_path) as src:
+        src.save_copy(path)
+    w = MainWindow(SettingsStore())
+    qtbot.addWidget(w)
+    assert w.open_inventory(path)
+    w.show()
+    return w
+
+
+def test_template_sheets_refer_to_the_records_the_other_sheets_create(qtbot, demo_window, tmp_path):
+    """The import template's training run and usage name the model and deployment its
+    other sheets add; the demo holds similar ones ("Support Assistant 2.0", "Support chat
+    EU (Assistant 2.0)"): the rows link to the new records, as the CLI links them."""
+    window = demo_window
+    template = importing.write_template(tmp_path / "template.xlsx")
+    wizard = open_wizard(qtbot, window, [template])
+    to_page(qtbot, wizard, wizard.REFERENCES)
+    # nothing to ask: every name is in the inventory or in an earlier sheet
+    assert wizard.references_page.table.rowCount() == 0
+    assert wizard.resolutions == {}
+    advance(qtbot, wizard, wizard.VALIDATION)
+    plans = wizard.plans
+    # planned (and committed) referenced tables first, as the import command does
+    assert [p.table for p in plans] == [
+        "sites",
+        "models",
+        "training_runs",
+        "deployments",
+        "usage",
+        "sourcing",
+    ]
+    assert all(p.invalid == 0 and not p.unresolved for p in plans)
+    by_table = {p.table: p for p in plans}
+    run = by_table["training_runs"].preview[0]
+    assert run["display"]["model_id"] == "Support assistant 2.1 (new)"
+    usage = by_table["usage"].preview[0]
+    assert usage["display"]["deployment_id"] == "Support chat (EU) (new)"
+    deployment = by_table["deployments"].preview[0]
+    assert deployment["display"]["model_id"] == "Support assistant 2.1 (new)"
+    assert by_table["sourcing"].preview[0]["display"]["site_id"] == (
+        "Head office server room (new)"
+    )
+    labels = [wizard.validation_page.sheet_box.itemText(i) for i in range(len(plans))]
+    assert labels[0].endswith("Sites") and labels[-1].endswith("Renewable sourcing")
+
+    advance(qtbot, wizard, wizard.SUMMARY)
+    inv = window.inventory
+    rows = inv.conn.execute(
+        "SELECT m.name, m.version FROM training_runs r JOIN models m ON m.id = r.model_id "
+        "WHERE r.name = 'Support assistant fine-tune Q1'"
+    ).fetchall()
+    assert rows == [("Support assistant", "2.1")]
+    rows = inv.conn.execute(
+        "SELECT d.name FROM usage u JOIN deployments d ON d.id = u.deployment_id "
+        "WHERE u.period_start IN ('2026-02-01', '2026-03-01') AND u.requests IN "
+        "(1250000, 1410000)"
+    ).fetchall()
+    assert rows == [("Support chat (EU)",), ("Support chat (EU)",)]
+    rows = inv.conn.execute(
+        "SELECT m.name, m.version FROM deployments d JOIN models m ON m.id = d.model_id "
+        "WHERE d.name = 'Support chat (EU)'"
+    ).fetchall()
+    assert rows == [("Support assistant", "2.1")]
+
+
+# -- plans follow every change made on a return visit -------------------------------------
+
+EMISSIONS_HEADER = (
+    "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,"
+    "cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,"
+    "country_name,country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
+    "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
+    "ram_total_size,tracking_mode,on_cloud,pue"
+)
+EMISSIONS_ROW = (
+    "2026-11-28T11:57:39,Llama 3.1 8B,f261c8bf-fe91-411a-91cd-6e8803b48d80,5b0fa12a,"
+    "7200,0.5,1e-6,8,300,20,0.1,2.0,0.1,2.2,France,FRA,,,,Linux,3.11.7,3.3.2,2,"
+    "AMD EPYC,1,NVIDIA H100 SXM,,,23.5,machine,N,1.0"
+)
+
+
+def test_changing_the_site_on_a_return_visit_replans(qtbot, window, inv_path, tmp_path):
+    path = tmp_path / "emissions.csv"
+    path.write_text(f"{EMISSIONS_HEADER}\n{EMISSIONS_ROW}\n", encoding="utf-8")
+    (a, _), (b, _) = window.inventory.ref_options("sites")[:2]
+    wizard = open_wizard(qtbot, window, [path])
+    advance(qtbot, wizard, wizard.SHEETS)
+    advance(qtbot, wizard, wizard.MAPPING)
+    page = wizard.currentPage()
+    site = page.default_combos["site_id"]
+    site.setCurrentIndex(site.findData(a))
+    advance(qtbot, wizard, wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    assert [r["values"]["site_id"] for r in wizard.plans[0].preview] == [a]
+
+    wizard.back()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.REFERENCES)
+    wizard.back()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.MAPPING)
+    page = wizard.currentPage()
+    qtbot.waitUntil(lambda: not page.updating, timeout=10_000)
+    site = page.default_combos["site_id"]
+    site.setCurrentIndex(site.findData(b))
+    assert wizard.sheets[0].mapping.defaults["site_id"] == b
+    assert not wizard.plans_fresh()
+    advance(qtbot, wizard, wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    assert [r["values"]["site_id"] for r in wizard.plans[0].preview] == [b]
+    assert wizard.validation_page.preview.model().rows[0]["values"]["site_id"] == b
+
+    # whatever else of the mapping changes the plans makes them stale too
+    mapping = wizard.sheets[0].mapping
+    into = mapping.into
+    mapping.into = "usage"
+    assert not wizard.plans_fresh()
+    mapping.into = into
+    assert wizard.plans_fresh()
+    mapping.create_missing = [f for f in mapping.create_missing if f != "site_id"]
+    assert not wizard.plans_fresh()
+    wizard.reject()
+
+
+# -- fixing a problem cell in the preview --------------------------------------------------
+
+
+def test_a_problem_cell_is_fixed_in_the_preview(qtbot, window, inv_path, tmp_path):
+    from PySide6.QtWidgets import QLineEdit
+
+    rows = [list(r) for r in RUNS]
+    rows[1][4] = "lots"  # text in the devices column
+    xlsx_path = write_runs_xlsx(tmp_path / "runs.xlsx", rows)
+    before = counts(inv_path)
+    wizard = open_wizard(qtbot, window, [xlsx_path])
+    advance(qtbot, wizard, wizard.SHEETS)
+    advance(qtbot, wizard, wizard.MAPPING)
+    page = wizard.currentPage()
+    page.default_combos["energy_boundary"].setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not page.updating)
+    advance(qtbot, wizard, wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    page = wizard.validation_page
+    assert wizard.plans[0].invalid == 1
+    assert not page.isComplete()
+
+    model = page.preview.model()
+    devices = preview_column(model, "Devices")
+    bad = model.index(1, devices)
+    assert model.flags(bad) & Qt.ItemFlag.ItemIsEditable
+    assert not model.flags(model.index(0, devices)) & Qt.ItemFlag.ItemIsEditable  # no problem
+    assert not model.flags(model.index(1, 0)) & Qt.ItemFlag.ItemIsEditable  # the status
+    assert "F2" in bad.data(Qt.ItemDataRole.ToolTipRole)
+    assert bad.data(Qt.ItemDataRole.EditRole) == "lots"
+
+    # F2 on the cell, type the number, Enter: the row is checked again
+    page.preview.setFocus()
+    page.preview.setCurrentIndex(bad)
+    qtbot.keyClick(page.preview, Qt.Key.Key_F2)
+    editor = page.preview.viewport().findChild(QLineEdit)
+    assert editor is not None and editor.text() == "lots"
+    editor.setText("16")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # the delegate commits the editor's text once the key press is handled (queued)
+    qtbot.waitUntil(lambda: bool(wizard.chosen()[0].edits))
+    qtbot.waitUntil(lambda: wizard.plans_fresh() and page._job is None, timeout=20_000)
+    assert wizard.chosen()[0].edits == {(5, "device_count"): "16"}
+    assert (wizard.plans[0].new, wizard.plans[0].invalid) == (3, 0)
+    model = page.preview.model()
+    fixed = model.index(1, preview_column(model, "Devices"))
+    assert model.index(1, 0).data() == "New"  # the row's new status
+    assert fixed.data() == "16"
+    assert fixed.data(Qt.ItemDataRole.BackgroundRole).color() == FIXED_BACKGROUND
+    assert fixed.data(Qt.ItemDataRole.FontRole).italic()
+    assert "the file says 'lots'" in fixed.data(Qt.ItemDataRole.ToolTipRole)
+    assert page.preview.currentIndex() == fixed  # the same cell, shown again
+    assert page.isComplete()
+
+    # the fix stays through Back and Next
+    wizard.back()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    assert (wizard.plans[0].new, wizard.plans[0].invalid) == (3, 0)
+    assert wizard.plans[0].edits == {(5, "device_count"): "16"}
+
+    # and lands with the import, which is still one step to undo
+    advance(qtbot, wizard, wizard.SUMMARY)
+    inv = window.inventory
+    runs = {r["name"]: r for r in inv.get_many("training_runs", inv.ordered_ids("training_runs"))}
+    assert runs["ft-support-2"]["device_count"] == 16
+    wizard.accept()
+    stack = window.editor.stack
+    assert stack.count() == 1
+    stack.undo()
+    assert counts(inv_path) == before
+
+
+def test_typing_the_file_value_again_takes_the_fix_back(qtbot, window, tmp_path):
+    rows = [list(r) for r in RUNS]
+    rows[2][7] = -0.05  # negative energy
+    wizard = open_wizard(qtbot, window, [write_runs_xlsx(tmp_path / "runs.xlsx", rows)])
+    advance(qtbot, wizard, wizard.SHEETS)
+    advance(qtbot, wizard, wizard.MAPPING)
+    wizard.currentPage().default_combos["energy_boundary"].setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not wizard.currentPage().updating)
+    advance(qtbot, wizard, wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    page = wizard.validation_page
+    model = page.preview.model()
+    energy = model.index(2, preview_column(model, "Measured energy (kWh)"))
+    assert energy.data(Qt.ItemDataRole.EditRole) == "-0.05"
+    assert model.setData(energy, "0.05")
+    qtbot.waitUntil(lambda: wizard.plans_fresh() and page._job is None, timeout=20_000)
+    assert wizard.plans[0].invalid == 0
+    model = page.preview.model()
+    energy = model.index(2, preview_column(model, "Measured energy (kWh)"))
+    assert energy.data() == "50"  # MWh in the file: converted like the file's cells
+    assert model.setData(energy, "-0.05")  # the file's value: no fix any more
+    qtbot.waitUntil(lambda: wizard.plans_fresh() and page._job is None, timeout=20_000)
+    assert wizard.chosen()[0].edits == {} and wizard.chosen()[0].edited_from == {}
+    assert wizard.plans[0].invalid == 1
+    wizard.reject()
