@@ -8,11 +8,15 @@ What a row becomes (see :func:`row_values`): the run's measured energy
 (``energy_consumed``, kWh) with boundary "facility" when CodeCarbon applied a PUE above 1
 (its energy already includes it: we never apply PUE again) and "it" otherwise (CPU + GPU
 + RAM); ``duration`` (s) as wall-clock hours; GPU model and count as hardware and
-devices (CPU model when there is no GPU); the cloud region, else the country, as site;
-``run_id`` (with ``task_name``) as the external id that makes a re-import update rather
-than duplicate. ``experiment_id`` is the same default value across unrelated files and
-is never used as a key; ``on_cloud`` and the geolocation are unreliable, so the user may
-set one site for the whole file (``SheetMapping.defaults["site_id"]``).
+devices (CPU model when there is no GPU); as site the cloud region, else the ``region``
+when the reference grid data knows it as a sub-national zone of the country ("california"
+in the USA is the grid zone "US-CA"), else the country (with a note on the row saying
+the region was not used); ``run_id`` (with ``task_name``) as the external id that makes
+a re-import update rather than duplicate. ``experiment_id`` is the same default value
+across unrelated files and is never used as a key; ``on_cloud`` and the geolocation are
+unreliable, so the user may set one site for the whole file
+(``SheetMapping.defaults["site_id"]``). Problems of a row are those of the log's own
+columns (:data:`SOURCE_COLUMNS` says which column each field comes from).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from core.errors import ImportReadError
 from core.importing.dates import parse_timestamp
+from core.importing.matching import grid_zone
 from core.importing.units import parse_number
 
 if TYPE_CHECKING:
@@ -47,18 +53,70 @@ USED_COLUMNS: tuple[str, ...] = (
     "pue",
     "codecarbon_version",
 )
-_SIGNATURE = {"timestamp", "duration", "emissions", "energy_consumed"}
+_SIGNATURE = ("timestamp", "duration", "emissions", "energy_consumed")
+
+#: inventory field -> the CodeCarbon columns its value comes from, first present first:
+#: problems of a field are the problems of that column of the file
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("task_name", "project_name", "timestamp"),
+    "model_id": ("project_name",),
+    "deployment_id": ("project_name",),
+    "hardware_id": ("gpu_model", "cpu_model"),
+    "device_count": ("gpu_count",),
+    "site_id": ("cloud_region", "region", "country_name", "country_iso_code"),
+    "start_date": ("timestamp",),
+    "end_date": ("timestamp",),
+    "period_start": ("timestamp",),
+    "period_end": ("timestamp",),
+    "wall_hours": ("duration",),
+    "device_hours": ("duration", "gpu_count"),
+    "energy_kwh": ("energy_consumed",),
+    "energy_boundary": ("pue",),
+    "data_source": ("codecarbon_version",),
+    "external_id": ("run_id", "task_name", "project_name", "timestamp"),
+}
+
+
+def missing_columns(headers: list[str]) -> list[str]:
+    """The columns every CodeCarbon log has that ``headers`` lack (none: it is one)."""
+    names = {h.strip().lower() for h in headers}
+    missing = [c for c in _SIGNATURE if c not in names]
+    if "project_name" not in names and "run_id" not in names:
+        missing.append("project_name (or run_id)")
+    return missing
 
 
 def is_codecarbon(headers: list[str]) -> bool:
     """Whether a sheet's headers are those of a CodeCarbon log."""
-    names = {h.strip().lower() for h in headers}
-    return names >= _SIGNATURE and ("project_name" in names or "run_id" in names)
+    return not missing_columns(headers)
+
+
+def problem_column(field: str, header_of: dict[str, str]) -> str | None:
+    """The file's column to name for a problem of inventory field ``field`` of a row
+    read from a CodeCarbon log (``header_of``: CodeCarbon column -> the file's header,
+    for the columns the file has); None when no column of the file gives the field."""
+    for column in SOURCE_COLUMNS.get(field, ()):
+        if column in header_of:
+            return header_of[column]
+    return None
 
 
 def propose(sheet: SheetInfo) -> SheetMapping:
+    """The mapping of a CodeCarbon log: its columns read by name.
+
+    Raises :class:`ImportReadError` when the sheet is not a CodeCarbon log (naming the
+    columns it lacks), rather than reading every row as a run without a timestamp.
+    """
     from core.importing.mapping import ColumnMapping, SheetMapping
 
+    missing = missing_columns(sheet.headers)
+    if missing:
+        columns = ", ".join(missing)
+        raise ImportReadError(
+            f"{sheet.label}: this is not a CodeCarbon log (emissions.csv): it lacks the "
+            f"column{'s' if len(missing) > 1 else ''} {columns}. "
+            "Import it as an inventory table instead."
+        )
     cols = []
     for i, header in enumerate(sheet.headers):
         name = header.strip().lower()
@@ -98,7 +156,8 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
     try:
         stamp = parse_timestamp(get.get("timestamp"))
     except ValueError as exc:
-        problems["start_date"] = str(exc)
+        shown = str(get.get("timestamp") or "").strip()[:40]
+        problems["start_date"] = f"timestamp '{shown}' {exc}" if shown else "timestamp is empty"
         stamp = None
     try:
         seconds = _num(get.get("duration"))
@@ -128,10 +187,7 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
     cpu_model = str(get.get("cpu_model") or "").strip()
     count = int(gpus) if gpus and gpus > 0 else None
     hardware = gpu_model if (gpu_model and count) else (cpu_model or None)
-    if get.get("cloud_provider") and get.get("cloud_region"):
-        site = str(get["cloud_region"]).strip()
-    else:
-        site = str(get.get("country_name") or get.get("country_iso_code") or "").strip() or None
+    site, site_note = _site(get)
     boundary = "facility" if pue and pue > 1.0 else "it"
     run_id = str(get.get("run_id") or "").strip()
     external = run_id or f"{project}@{get.get('timestamp')}"
@@ -168,4 +224,27 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
         data_source=f"CodeCarbon {version}".strip(),
         external_id=external,
     )
+    if site_note:
+        values["notes"] = site_note
     return values, problems
+
+
+def _site(get: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(site text, note)`` of a run: the cloud region; else the grid zone of its
+    ``region`` ("california" in the USA: "US-CA"); else the country, with a note when a
+    region was given but is not a zone the reference data knows."""
+    if get.get("cloud_provider") and get.get("cloud_region"):
+        return str(get["cloud_region"]).strip(), None
+    country = str(get.get("country_name") or get.get("country_iso_code") or "").strip() or None
+    region = str(get.get("region") or "").strip()
+    if not region:
+        return country, None
+    zone = grid_zone(region, str(get.get("country_iso_code") or "").strip() or country)
+    if zone:
+        return zone, None
+    if country is None:
+        return None, None  # a place name without its country: not a site to guess
+    return country, (
+        f"CodeCarbon region '{region}' is not a grid region of the reference data: "
+        f"the site is the country ({country})."
+    )

@@ -95,7 +95,9 @@ def _create_template(table: str, raw: str) -> dict[str, Any]:
         return {"name": name, "kind": "cpu" if matching.looks_like_cpu(name) else "accelerator"}
     if table == "sites":
         code = matching.country_code(raw)
-        return {"name": raw, "kind": "own", "country": code}
+        # "US-CA" (a CodeCarbon run's US state): the site is on that state's grid
+        zone = matching.grid_zone(raw, None)
+        return {"name": raw, "kind": "own", "country": code, "grid_region": zone}
     if table == "models":
         return {"name": raw, "version": ""}
     raise LedgerError(

@@ -23,20 +23,27 @@ from core.validation import parse_value
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _runs_as_formula(text: str) -> bool:
+    """Whether the export neutralises ``text``: it starts with a formula character, or
+    with quotes before one ("'=x": without its own quote it would read back as "=x")."""
+    return text.lstrip("'")[:1] in FORMULA_START
+
+
 def unescape_text(text: str) -> str:
-    """Undo the export's formula neutralisation: "'=x" -> "=x", "''x" stays "''x"."""
-    if text[:1] == "'" and text[1:2] and (text[1] in FORMULA_START or text[1] == "'"):
+    """Undo the export's formula neutralisation: "'=x" -> "=x", "''=x" -> "'=x".
+
+    Only a quote the export would have added is taken off, so text that merely starts
+    with a quote in someone else's file stays as it is ("'quoted", "''quoted").
+    """
+    if text[:1] == "'" and _runs_as_formula(text[1:]):
         return text[1:]
     return text
 
 
 def escape_text(text: str) -> str:
-    """Prefix "'" so spreadsheet programs show ``text`` instead of running it."""
-    if text[:1] in FORMULA_START or (
-        text[:1] == "'" and text[1:2] and text[1] in (*FORMULA_START, "'")
-    ):
-        return "'" + text
-    return text
+    """Prefix "'" so spreadsheet programs show ``text`` instead of running it
+    (:func:`unescape_text` takes it off again: every text makes the round trip)."""
+    return "'" + text if _runs_as_formula(text) else text
 
 
 class Conversion:
@@ -71,13 +78,19 @@ class Conversion:
                 else:
                     number, unit = units.split_number_unit(text)
                     value = units.parse_number(number, self.decimal_comma)
-                    if unit and unit.strip().lower() not in (f.unit.lower(), f.unit.lower() + "s"):
-                        if not units.converts_to(f.unit):  # e.g. "1+5": never a unit
+                    if unit:
+                        # a unit written in the cell wins over the header's: "800 kWh"
+                        # under "Energy [MWh]" is 800 kWh, not 800 MWh
+                        stored = f.unit.lower()
+                        if stored and unit.strip().lower() in (stored, stored + "s"):
+                            fac = 1.0
+                        elif not units.converts_to(f.unit):  # e.g. "1+5": never a unit
                             where = f" in {f.unit}" if f.unit else ""
                             raise ValueError(
                                 f"has '{unit}' after the number: write the number alone{where}"
                             )
-                        fac = units.factor(unit, f.unit)
+                        else:
+                            fac = units.factor(unit, f.unit)
             value *= fac
             if kind == "int":
                 if abs(value - round(value)) > 1e-9 * max(1.0, abs(value)):

@@ -7,22 +7,28 @@ units ("TDP (W)"), references are written as the referenced record's name (a mod
 needed, CSV and JSON use Python's shortest exact form), dates are date cells in XLSX and
 ISO text elsewhere. Text starting with = + - @ is prefixed with ' so that spreadsheet
 programs show it instead of running it (the importer takes the ' off again).
+
+Every file is written whole or not at all through :mod:`core.output_file` (a synced
+temporary file beside it, renamed into place) and gets the permissions the user's umask
+gives any new file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from core import schema
 from core.errors import ImportCancelled, LedgerError
 from core.importing.plan import escape_text
+from core.output_file import OutputFile, write_file
 
 if TYPE_CHECKING:
     from core.inventory import Inventory
@@ -97,52 +103,52 @@ def export_inventory(
                 progress(state["done"], total)
 
     if suffix == ".xlsx":
-        written = [_atomic(out, lambda p: _write_xlsx(inv, p, tick))]
+        written = [write_file(out, lambda fh: _write_xlsx(inv, fh, tick), EXPORT)]
     elif suffix == ".json":
-        written = [_atomic(out, lambda p: _write_json(inv, p, tick))]
+        written = [write_file(out, lambda fh: _write_json(inv, fh, tick), EXPORT)]
     else:
         written = []
-        temps: list[tuple[Path, Path]] = []
+        staged: list[OutputFile] = []
         try:
             for table in _tables(inv):
                 if not inv.count(table):
                     continue  # a header-only file would import as nothing
-                dest = out.with_name(f"{out.stem}-{table}.csv")
-                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=out.parent)
-                os.close(fd)
-                temps.append((Path(tmp), dest))
-                _write_csv(inv, table, Path(tmp), tick)
-        except BaseException:
-            for tmp, _ in temps:
-                tmp.unlink(missing_ok=True)
-            raise
-        for tmp, dest in temps:
-            os.replace(tmp, dest)
-            written.append(dest)
+                staged.append(OutputFile(out.with_name(f"{out.stem}-{table}.csv"), EXPORT))
+                staged[-1].stage(lambda fh, table=table: _write_csv(inv, table, fh, tick))
+            for part in staged:  # every table written: only now do the files appear
+                written.append(part.commit())
+        finally:
+            for part in staged:
+                part.discard()  # the ones not committed (a failure or a cancel)
     if progress:
         progress(state["done"], total)
     return written
 
 
-def _atomic(dest: Path, write: Callable[[Path], None]) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=dest.suffix, dir=dest.parent)
-    os.close(fd)
+#: what an export's files are called in messages
+EXPORT = "the export"
+
+
+@contextlib.contextmanager
+def _text(fh: BinaryIO, encoding: str, newline: str | None = None) -> Iterator[TextIO]:
+    """``fh`` written as text; it stays open for :class:`OutputFile` to sync and close."""
+    text = io.TextIOWrapper(fh, encoding=encoding, newline=newline)
     try:
-        write(Path(tmp))
-        os.replace(tmp, dest)
+        yield text
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            text.detach()
         raise
-    return dest
+    text.detach()  # flushes what is buffered (a full disk shows here, as an OSError)
 
 
 def _text_cell(value: Any) -> Any:
     return escape_text(value) if isinstance(value, str) else value
 
 
-def _write_csv(inv: Inventory, table: str, path: Path, tick: Callable[[], None]) -> None:
+def _write_csv(inv: Inventory, table: str, out: BinaryIO, tick: Callable[[], None]) -> None:
     spec = schema.table(table)
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with _text(out, "utf-8-sig", newline="") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow([f.header for f in spec.fields])
         for row in _records(inv, table):
@@ -155,8 +161,8 @@ def _write_csv(inv: Inventory, table: str, path: Path, tick: Callable[[], None])
             )
 
 
-def _write_json(inv: Inventory, path: Path, tick: Callable[[], None]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
+def _write_json(inv: Inventory, out: BinaryIO, tick: Callable[[], None]) -> None:
+    with _text(out, "utf-8") as fh:
         fh.write(f'{{"format": "{JSON_FORMAT}", "version": 1, "tables": {{')
         for i, table in enumerate(_tables(inv)):
             spec = schema.table(table)
@@ -185,16 +191,13 @@ def _exact_worksheet_class() -> type:
     return ExactWorksheet
 
 
-def _write_xlsx(inv: Inventory, path: Path, tick: Callable[[], None]) -> None:
+def _write_xlsx(inv: Inventory, out: BinaryIO, tick: Callable[[], None]) -> None:
     # xlsxwriter builds the (compressed) workbook in memory and we write it out: a full
     # disk is then a plain OSError here, not xlsxwriter's FileCreateError followed by a
     # traceback from its half-closed zip file at exit
-    import io
-
     buffer = io.BytesIO()
     _write_xlsx_to(inv, buffer, tick)
-    with open(path, "wb") as fh:
-        fh.write(buffer.getbuffer())
+    out.write(buffer.getbuffer())
 
 
 def _write_xlsx_to(inv: Inventory, target: BinaryIO, tick: Callable[[], None]) -> None:
@@ -357,13 +360,14 @@ def write_template(out_path: str | os.PathLike[str]) -> Path:
         raise LedgerError(f"{out.name}: the import template is an .xlsx workbook.")
     if not out.parent.exists():
         raise LedgerError(f"{out}: the folder {out.parent} does not exist.")
-    return _atomic(out, _template)
+    return write_file(out, _template, "the import template")
 
 
-def _template(path: Path) -> None:
+def _template(out: BinaryIO) -> None:
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+    buffer = io.BytesIO()  # in memory, then written out: see _write_xlsx
+    wb = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_numbers": False})
     bold = wb.add_format({"bold": True})
     header_fmt = wb.add_format({"bold": True, "bg_color": "#E8EEF4", "bottom": 1})
     req_fmt = wb.add_format({"bold": True, "bg_color": "#FCE8C8", "bottom": 1})
@@ -435,3 +439,4 @@ def _template(path: Path) -> None:
                 else:
                     ws.write_string(i, j, str(v))
     wb.close()
+    out.write(buffer.getbuffer())

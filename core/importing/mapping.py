@@ -122,7 +122,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "energy_kwh": ("energy", "measured energy", "energy consumed", "electricity",
                        "energy use", "consumption", "electricity consumption"),
         "device_hours": ("device hours", "gpu hours", "device-hours", "gpu-hours",
-                         "accelerator hours", "chip hours", "compute hours"),
+                         "accelerator hours", "chip hours", "compute hours", "device days",
+                         "device-days", "gpu days", "gpu-days"),
         "energy_boundary": ("energy boundary", "boundary", "energy scope", "measured at"),
         "kind": ("kind", "type", "category"),
         "grid_region": ("grid region", "grid", "grid zone", "zone", "bidding zone",
@@ -217,11 +218,15 @@ _SHEET_WORDS = {
 }
 
 
-def clean_header(header: str) -> str:
-    """Lower-case header without its unit and punctuation: "Energy [MWh]" -> "energy"."""
+def clean_header(header: str, keep_unit: bool = False) -> str:
+    """Lower-case header without its unit and punctuation: "Energy [MWh]" -> "energy".
+
+    With ``keep_unit`` a trailing unit stays ("GPU-hours" -> "gpu-hours", where it is
+    the whole header); units in brackets go either way.
+    """
     header = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
     text = re.sub(r"[\(\[\{][^\)\]\}]*[\)\]\}]", " ", header.lower())
-    unit = units.header_unit(header)
+    unit = None if keep_unit else units.header_unit(header)
     if unit and text.strip().endswith(unit.lower()):
         text = text.strip()[: -len(unit)]
     text = re.sub(r"\b(in|per)\s*$", " ", text.strip())
@@ -238,20 +243,71 @@ def target_fields(table: str) -> list[tuple[str, str]]:
     return [(f.name, f.header) for f in spec.fields]
 
 
-def _field_score(table: str, f: schema.FieldSpec, header: str, cleaned: str) -> float:
-    """How well ``header`` names field ``f`` (0..1). A joined two-row header ("Compute
-    No. of GPUs") also scores by its trailing words, slightly lower."""
-    best = _field_score_one(table, f, header, cleaned)
+#: score of a header that is only a unit ("kWh", "Device-days") for the one field it fits
+UNIT_ONLY_SCORE = 0.6
+
+
+def header_scores(spec: schema.TableSpec, table: str, header: str) -> dict[str, float]:
+    """field -> how well ``header`` names it (fields scoring 0 left out).
+
+    The header is scored without its unit ("Energy [MWh]" -> "energy") and as written
+    ("GPU-hours", "gCO2/kWh": headers that are only a unit, which is also a name). Only
+    when the whole header names nothing are its trailing words scored, slightly lower:
+    a joined two-row header ("Compute No. of GPUs"), longest tail first, so "GPU type"
+    is the hardware, not a "type". A header that is only a unit and names nothing goes
+    to the one field of the table that unit fits, if exactly one does (see
+    :func:`_unit_only_field`).
+    """
+    cleaned = clean_header(header)
+    whole = clean_header(header, keep_unit=True)
+    texts = [(header, cleaned)] if whole == cleaned else [(header, cleaned), (header, whole)]
+    out = _scores(spec, table, texts)
     words = cleaned.split()
     for n in range(1, min(3, len(words))):
-        if best >= 0.9:
+        if out:
             break
         tail = " ".join(words[n:])
-        best = max(best, 0.9 * _field_score_one(table, f, tail, tail))
-    return best
+        out = {k: 0.9 * v for k, v in _scores(spec, table, [(tail, tail)]).items()}
+    if not out and not cleaned:
+        name = _unit_only_field(spec, header)
+        if name:
+            out[name] = UNIT_ONLY_SCORE
+    return out
 
 
-def _field_score_one(table: str, f: schema.FieldSpec, header: str, cleaned: str) -> float:
+def _unit_only_field(spec: schema.TableSpec, header: str) -> str | None:
+    """The field of ``spec`` that a header made only of a unit fits, by what the unit
+    measures ("MWh" -> the table's one energy field; "GPU-hours", "Device-days" -> its
+    device-hours). ``None`` when no field or several fit, and for words that are units
+    but usually mean something else in a header: elapsed time ("Day", "Hours": a date,
+    a time of day?) and one-letter units ("T", "W")."""
+    unit = units.header_unit(header)
+    if not unit or (len(units.normalise_unit(unit)) < 2 and unit != "%"):
+        return None
+    dim = units.dimension(unit)
+    if dim is None or (dim == "time" and not units.is_device_time(unit)):
+        return None
+    fits = [
+        f.name
+        for f in spec.fields
+        if f.is_number
+        and units.stored_dimension(f.unit) == dim
+        and (dim != "time" or f.name.startswith("device_"))
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _scores(spec: schema.TableSpec, table: str, texts: list[tuple[str, str]]) -> dict[str, float]:
+    """field -> best score of the ``(header, cleaned)`` readings of one header."""
+    out: dict[str, float] = {}
+    for f in spec.fields:
+        score = max(_field_score(table, f, header, cleaned) for header, cleaned in texts)
+        if score:
+            out[f.name] = score
+    return out
+
+
+def _field_score(table: str, f: schema.FieldSpec, header: str, cleaned: str) -> float:
     low = header.strip().lower()
     if low in (f.header.lower(), f.name):
         return 1.0
@@ -276,11 +332,8 @@ def propose_mapping(sheet: SheetInfo, table: str) -> SheetMapping:
     spec = schema.table(table)
     candidates: list[tuple[float, int, str]] = []
     for i, header in enumerate(sheet.headers):
-        cleaned = clean_header(header)
-        for f in spec.fields:
-            score = _field_score(table, f, header, cleaned)
-            if score:
-                candidates.append((score, i, f.name))
+        for name, score in header_scores(spec, table, header).items():
+            candidates.append((score, i, name))
     candidates.sort(key=lambda c: (-c[0], c[1]))
     chosen: dict[int, tuple[str, float]] = {}
     used: set[str] = set()
@@ -397,9 +450,7 @@ def propose_mapping_fast(
     """field -> best score over ``headers`` (no sample read)."""
     out: dict[str, float] = {}
     for header in headers:
-        cleaned = clean_header(header)
-        for f in spec.fields:
-            s = _field_score(table, f, header, cleaned)
-            if s > out.get(f.name, 0.0):
-                out[f.name] = s
+        for name, s in header_scores(spec, table, header).items():
+            if s > out.get(name, 0.0):
+                out[name] = s
     return out

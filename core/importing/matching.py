@@ -3,16 +3,22 @@
 Hardware is written in many ways ("NVIDIA A100 SXM4 40 GB", "A100-80GB", "8 x NVIDIA
 A100-SXM4-80GB"). Names are cut into tokens (vendor words dropped, "40 GB" joined to
 "40gb"); the first token with a digit is the chip ("a100", "v4") and must match, the
-rest (form factor, memory) refine. Sites match by cloud region code, name, the place in
+rest (form factor, memory) refine; a name without a form factor ("A100-80GB") is not
+taken for one of several cards of that chip that differ by form factor (SXM4 or PCIe:
+their power differs), the user picks. Sites match by cloud region code, name, the place in
 brackets ("Iowa") or country (code or name). Each match has a confidence in 0..1;
 :data:`ACCEPT` and :data:`MARGIN` decide when a match is taken without asking.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from core.reference import reference_dir
 
 #: a match is taken without asking when it scores at least this ...
 ACCEPT = 0.6
@@ -67,17 +73,31 @@ def hardware_candidates(rows: Sequence[tuple[int, str]]) -> list[Candidate]:
     return [Candidate(i, n, frozenset(tokens(n))) for i, n in rows]
 
 
+class Matches(list):
+    """``(id, name, confidence)`` best first, and whether :func:`decide` must ask even
+    when the best is clear (``ask``: e.g. the form factor of a card is not known)."""
+
+    ask: bool = False
+
+
 def match_hardware(text: str, candidates: Sequence[Candidate]) -> list[tuple[int, str, float]]:
-    """``(id, name, confidence)`` of the hardware ``text`` may mean, best first (top 5)."""
+    """``(id, name, confidence)`` of the hardware ``text`` may mean, best first (top 5).
+
+    When ``text`` names no form factor and the best match has one, while another card of
+    the same chip has another ("A100-80GB": "A100 PCIe 80GB" or "A100 SXM4"), the list
+    is marked to be asked (:attr:`Matches.ask`): the name does not say which card it is.
+    """
     q = tokens(text)
     if not q:
         return []
     qs = set(q)
     primary = _primary(q)
     scored = []
+    by_id: dict[int, Candidate] = {}
     for c in candidates:
         if not c.tokens:
             continue
+        by_id[c.id] = c
         if c.name.lower() == text.strip().lower():
             scored.append((c.id, c.name, 1.0))
             continue
@@ -94,7 +114,14 @@ def match_hardware(text: str, candidates: Sequence[Candidate]) -> list[tuple[int
             score = 0.5 + 0.5 * score  # the chip matches: the rest only refines
         scored.append((c.id, c.name, round(score, 3)))
     scored.sort(key=lambda s: (-s[2], s[1]))
-    return scored[:5]
+    out = Matches(scored[:5])
+    if scored and scored[0][2] < 1.0 and primary and not qs & _FORM_FACTORS:
+        best = by_id[scored[0][0]].tokens & _FORM_FACTORS
+        out.ask = bool(best) and any(
+            primary in by_id[i].tokens and (by_id[i].tokens & _FORM_FACTORS) - best
+            for i, _, _ in scored[1:]
+        )
+    return out
 
 
 def looks_like_cpu(text: str) -> bool:
@@ -157,8 +184,60 @@ for _code, _names in _COUNTRY_NAMES.items():
 
 
 def country_code(text: str) -> str | None:
-    """ISO alpha-2 code for a country name or code ("Korea (Republic of)" -> "KR")."""
-    return COUNTRIES.get(" ".join(text.strip().lower().split()))
+    """ISO alpha-2 code for a country name or code ("Korea (Republic of)" -> "KR"), or
+    for a sub-national grid zone of the reference data the country it lies in
+    ("US-CA" -> "US")."""
+    key = " ".join(text.strip().lower().split())
+    code = COUNTRIES.get(key)
+    if code is None and key.upper() in _subnational_zones()[1]:
+        code = key[:2].upper()
+    return code
+
+
+#: a sub-national zone's name in the grid factors: "California (US)"
+_ZONE_NAME = re.compile(r"^(.+?)\s*\(([A-Z]{2})\)$")
+
+
+@functools.cache
+def _subnational_zones() -> tuple[dict[tuple[str, str], str], frozenset[str]]:
+    """``({(country, lower-case place or zone part): zone}, zones)`` of the sub-national
+    zones of the shipped grid factors (US states, Chinese provinces...): "california"
+    and "ca" in the US are "US-CA"."""
+    by_place: dict[tuple[str, str], str] = {}
+    zones: set[str] = set()
+    try:
+        with open(reference_dir() / "grid_factors.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("kind") != "subnational":
+                    continue
+                zone = (row.get("zone") or "").strip().upper()
+                match = _ZONE_NAME.match((row.get("zone_name") or "").strip())
+                if not match or not zone.startswith(match.group(2) + "-"):
+                    continue  # e.g. "Norway Bidding Zone 1 (Oslo)": not a place name
+                country = match.group(2)
+                zones.add(zone)
+                by_place[(country, " ".join(match.group(1).lower().split()))] = zone
+                by_place[(country, zone[3:].lower())] = zone
+    except OSError:  # no reference data: places are not known, countries still are
+        pass
+    return by_place, frozenset(zones)
+
+
+def grid_zone(place: str, country: str | None) -> str | None:
+    """The sub-national grid zone of the reference data that ``place`` names within
+    ``country`` (a name or code): ("california", "USA") -> "US-CA"; ("TX", "US") ->
+    "US-TX"; ("US-WA", None) -> "US-WA". None when the reference data does not know it.
+    """
+    key = " ".join(place.strip().lower().split())
+    if not key:
+        return None
+    by_place, zones = _subnational_zones()
+    if key.upper() in zones:
+        return key.upper()
+    code = country_code(country) if country else None
+    if code is None:
+        return None
+    return by_place.get((code, key))
 
 
 @dataclass(frozen=True)
@@ -238,8 +317,9 @@ def match_title(
 
 
 def decide(matches: Sequence[tuple[int, str, float]]) -> int | None:
-    """The id to take without asking, or None when the best match is weak or contested."""
-    if not matches:
+    """The id to take without asking, or None when the best match is weak or contested
+    (or the matches say to ask, see :class:`Matches`)."""
+    if not matches or getattr(matches, "ask", False):
         return None
     best = matches[0][2]
     second = matches[1][2] if len(matches) > 1 else 0.0

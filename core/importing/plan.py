@@ -29,7 +29,7 @@ import numpy as np
 
 from core import schema
 from core.errors import ImportCancelled
-from core.importing import units
+from core.importing import codecarbon, units
 from core.importing.convert import FORMULA_START, Conversion, escape_text, unescape_text
 from core.importing.fastpath import MEMO_SIZE, FastPath, _Memo
 from core.importing.keys import KeyTracking, natural_key
@@ -245,6 +245,8 @@ class RowScanner(Conversion, RowPath, FastPath, KeyTracking):
         out = []
         for name, reason in row.problems.items():
             header = self.header_of.get(name)
+            if header is None and self.codecarbon:  # a field made from the log's columns
+                header = codecarbon.problem_column(name, self.header_of)
             if header is None:
                 header = self.spec.field(name).header if name in self.spec.field_names else name
             value = row.raw.get(name)

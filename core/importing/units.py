@@ -37,9 +37,15 @@ _add("time", 1 / 60, "min", "mins", "minute", "minutes")
 _add("time", 1.0, "h", "hr", "hrs", "hour", "hours")
 _add("time", 24.0, "d", "day", "days")
 _add("time", 168.0, "week", "weeks", "wk")
+#: units that count device time ("GPU-hours", "device-days"): a time, summed over devices
+_DEVICE_TIME: set[str] = set()
 for _prefix in ("gpu", "device", "chip", "accelerator", "tpu", "node"):
-    _add("time", 1.0, f"{_prefix}-hours", f"{_prefix}-hour", f"{_prefix}-h", f"{_prefix}hours")
-    _add("time", 24.0, f"{_prefix}-days", f"{_prefix}-day", f"{_prefix}days")
+    _names = (f"{_prefix}-hours", f"{_prefix}-hour", f"{_prefix}-h", f"{_prefix}hours")
+    _add("time", 1.0, *_names)
+    _DEVICE_TIME.update(_names)
+    _names = (f"{_prefix}-days", f"{_prefix}-day", f"{_prefix}days")
+    _add("time", 24.0, *_names)
+    _DEVICE_TIME.update(_names)
 _add("mass", 1e-3, "g", "gco2", "gco2e", "gco2eq")
 _add("mass", 1.0, "kg", "kgco2", "kgco2e", "kgco2eq")
 _add("mass", 1e3, "t", "tco2", "tco2e", "tco2eq", "tonne", "tonnes", "mtco2e")
@@ -127,6 +133,25 @@ def factor(from_unit: str | None, stored_unit: str) -> float:
             f"(expected {stored_unit})"
         )
     return f / g
+
+
+def dimension(unit: str) -> str | None:
+    """What ``unit`` measures ("power", "energy", "time", "mass", "intensity", "share"),
+    ``None`` for an unknown unit."""
+    hit = _UNITS.get(normalise_unit(unit))
+    return hit[0] if hit else None
+
+
+def stored_dimension(stored_unit: str) -> str | None:
+    """What a field stored in ``stored_unit`` (a :mod:`core.schema` unit) measures."""
+    hit = _STORED.get(stored_unit)
+    return hit[0] if hit else None
+
+
+def is_device_time(unit: str) -> bool:
+    """Whether ``unit`` counts device time ("GPU-hours", "device-days") rather than
+    elapsed time ("hours", "days")."""
+    return normalise_unit(unit) in _DEVICE_TIME
 
 
 def converts_to(stored_unit: str) -> bool:

@@ -164,7 +164,10 @@ def test_hardware_names_match_with_confidence(inv):
         return inv.title("hardware", matching.decide(matching.match_hardware(text, cands)))
 
     assert best("NVIDIA A100 SXM4 40 GB") == "NVIDIA A100 SXM4"
-    assert best("A100-80GB") == "NVIDIA A100 PCIe 80GB"
+    # no form factor: SXM4 or PCIe is for the user to say, with both suggested
+    a100 = matching.match_hardware("A100-80GB", cands)
+    assert matching.decide(a100) is None
+    assert [n for _, n, _ in a100[:2]] == ["NVIDIA A100 PCIe 80GB", "NVIDIA A100 SXM4"]
     assert best("nvidia h100 sxm") == "NVIDIA H100 SXM"
     tpu = matching.match_hardware("Google TPU v4", cands)
     assert matching.decide(tpu) is None and tpu[0][1].startswith("Google TPU")
@@ -204,7 +207,14 @@ def test_workbook_import_converts_units_dates_and_references(inv):
     bad = mplan.problems[0]
     assert (bad.row, bad.column, bad.reason) == (6, "Model", "is required")
     commit_import(inv, [mplan], skip_invalid=True)
-    rplan = plan_import(inv, runs, propose_mapping(runs, "training_runs"))
+    mapping = propose_mapping(runs, "training_runs")
+    rplan = plan_import(inv, runs, mapping)
+    # "A100-80GB" names no form factor: listed once, with the PCIe and SXM4 cards
+    (a100,) = [u for u in rplan.unresolved if u.field == "hardware_id"]
+    assert a100.value == "A100-80GB"
+    assert [n for _, n, _ in a100.suggestions[:2]] == ["NVIDIA A100 PCIe 80GB", "NVIDIA A100 SXM4"]
+    pcie = a100.suggestions[0][0]
+    rplan = plan_import(inv, runs, mapping, resolutions={("hardware_id", "A100-80GB"): pcie})
     assert rplan.invalid == 0, [p.text() for p in rplan.problems]
     result = commit_import(inv, [rplan])
     assert result.counts["training_runs"]["new"] == 3
@@ -416,9 +426,14 @@ def test_cli_whole_workbook_in_dependency_order_and_dry_run(tmp_path):
     code, out = _cli(
         "import", str(path), str(DATA / "inventory_q3.ods"), "--skip-invalid", "--format", "json"
     )
-    counts = json.loads(out)["counts"]
-    assert counts["models"]["new"] == 2 and counts["training_runs"]["new"] == 3
-    assert counts["sourcing"]["new"] == 1
+    summary = json.loads(out)
+    counts = summary["counts"]
+    assert counts["models"]["new"] == 2 and counts["sourcing"]["new"] == 1
+    # the run on "A100-80GB" (SXM4 or PCIe?) waits for the user to say which card
+    assert (counts["training_runs"]["new"], counts["training_runs"]["skipped"]) == (2, 1)
+    assert any(
+        p["value"] == "A100-80GB" and "NVIDIA A100 SXM4" in p["reason"] for p in summary["problems"]
+    )
 
 
 def test_cli_mapping_file_and_kind(tmp_path):

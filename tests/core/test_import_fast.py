@@ -248,6 +248,44 @@ def test_workbook_cells_same_through_both_paths(tmp_path, small_chunks, monkeypa
     assert {s for _, s, *_ in scanned} >= {"new", "invalid"}
 
 
+#: cells carrying their own unit, under headers naming another: (cell, kWh / device-hours)
+ENERGY_CELLS = [
+    ("800 kWh", 800.0), ("1.2 MWh", 1200.0), ("0.5", 500.0), ("2 GWh", 2e6),
+    ("3600000 J", 1.0), ("1500 Wh", 1.5), ("0,25 MWh", 250.0), ("1 MWh", 1000.0),
+]  # fmt: skip
+HOURS_CELLS = [
+    ("36 h", 36.0), ("2", 48.0), ("1.5 days", 36.0), ("90 min", 1.5),
+    ("48 GPU-hours", 48.0), ("1 device-day", 24.0), ("7200 s", 2.0), ("1 d", 24.0),
+]  # fmt: skip
+
+
+def test_units_in_cells_win_over_the_header_through_both_paths(tmp_path, small_chunks, monkeypatch):
+    """ "800 kWh" under "Energy [MWh]" is 800 kWh in both paths (and a plain number there
+    is in MWh); the rows around it are plain, so the fast path hands only these on."""
+    rows, want = [], {}
+    for i in range(40):
+        day = (dt.date(2026, 6, 1) + dt.timedelta(days=i)).isoformat()
+        energy, kwh = ENERGY_CELLS[i % len(ENERGY_CELLS)] if i % 3 == 0 else ("0.002", 2.0)
+        hours, h = HOURS_CELLS[i % len(HOURS_CELLS)] if i % 4 == 0 else ("1", 24.0)
+        rows.append(["dep-a", day, day, str(i), energy, hours, "it"])
+        want[day] = (kwh, h)
+    data = _write_csv(
+        tmp_path / "units.csv",
+        ["Deployment", "Period start", "Period end", "Requests", "Energy [MWh]",
+         "Device-days", "Energy boundary"],
+        rows,
+    )  # fmt: skip
+    scanned, *_ = _compare_both_ways(tmp_path, data, "usage", monkeypatch)
+    got = {
+        values["period_start"]: (values["energy_kwh"], values["device_hours"])
+        for _, status, values, *_ in scanned
+        if status == "new"
+    }
+    assert got.keys() == want.keys()
+    for day, (kwh, h) in want.items():
+        assert got[day] == (pytest.approx(kwh), pytest.approx(h)), day
+
+
 _cell = st.one_of(
     st.sampled_from(NUMBER_CELLS + DATE_CELLS + DEPLOYMENT_CELLS + BOUNDARY_CELLS),
     st.text(alphabet="0123456789.,-+eE %_ kWh", max_size=8),
