@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core import factors
+from core import factors, reference
 from core.activity import Activity
 
 _PROVIDER_PARAM = {
@@ -36,6 +36,9 @@ class Assumptions:
     params: dict[str, factors.Factor]
     inference: dict[str, dict[str, Any]]
     grid_overrides: dict[tuple[str, int], factors.Factor] = field(default_factory=dict)
+    #: the seeded sites of ``sites.csv`` by name: their PUE and WUE are reference figures
+    #: (provider defaults with a range), not the user's (see :class:`SiteTable`)
+    reference_sites: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def param(self, name: str) -> factors.Factor:
         return self.params[name]
@@ -104,14 +107,28 @@ def load_assumptions() -> Assumptions:
     global _ASSUMPTIONS
     if _ASSUMPTIONS is None:
         rows = {row["key"]: row for row in factors.load_inference_energy()}
-        _ASSUMPTIONS = Assumptions(factors.load_grid_factors(), factors.load_parameters(), rows)
+        _ASSUMPTIONS = Assumptions(
+            factors.load_grid_factors(),
+            factors.load_parameters(),
+            rows,
+            reference_sites=_shipped_sites(),
+        )
     return _ASSUMPTIONS
 
 
 @dataclass
 class SiteTable:
     """Per-site values the engine needs, indexed like ``Activity.sites`` (plus one row
-    at the end for "no site": world average grid, industry-average PUE)."""
+    at the end for "no site": world average grid, industry-average PUE).
+
+    ``pue_stated`` says whether the PUE is the user's own figure (+-2 %): a PUE typed on
+    the site record. A PUE that is still the shipped figure of a seeded site of the same
+    name (``sites.csv``) is reference data, a default: it keeps its value but takes the
+    range of the provider's parameter (``pue:aws`` ..., else the industry average's) and
+    its source (the parameter's, which holds the same curated figure, else the shipped
+    table's), and estimates list it among the defaults used. ``wue_source`` says where
+    each WUE (L/kWh) came from: :data:`WUE_STATED`, or a source as for the PUE.
+    """
 
     pue: np.ndarray
     pue_range: np.ndarray  # (n, 2) relative low/high
@@ -122,6 +139,38 @@ class SiteTable:
     own_factor: np.ndarray  # g/kWh, NaN when none
     scope2: np.ndarray  # bool: own or colocation (Scope 2), else Scope 3 cat. 1
     names: list[str]
+    pue_stated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    wue_source: list[str] = field(default_factory=list)
+
+
+#: what a WUE typed on the site record is called in explanations
+WUE_STATED = "stated for the site"
+
+
+def _shipped_sites() -> dict[str, dict[str, Any]]:
+    """The seeded sites of ``sites.csv`` by name (their shipped PUE and WUE)."""
+    try:
+        rows = reference.load_csv("sites")
+    except reference.ReferenceDataError:  # no shipped sites: every figure is the user's
+        return {}
+    return {str(r["name"]): r for r in rows}
+
+
+def _from_reference(site: dict[str, Any], key: str, shipped: dict[str, dict[str, Any]]) -> bool:
+    """Whether the site's ``key`` (``pue`` or ``wue``) is still the shipped figure of the
+    seeded site of that name (a user who edits it makes it their own)."""
+    row = shipped.get(str(site.get("name")))
+    return (
+        row is not None
+        and site.get(key) is not None
+        and row.get(key) is not None
+        and float(site[key]) == float(row[key])
+    )
+
+
+def _shipped_source(site: dict[str, Any], shipped: dict[str, dict[str, Any]]) -> str:
+    """The citation of a seeded site's shipped figures (source, year and licence)."""
+    return f"shipped sites table: {shipped[str(site.get('name'))]['source']}"
 
 
 def site_table(activity: Activity, a: Assumptions) -> SiteTable:
@@ -129,23 +178,42 @@ def site_table(activity: Activity, a: Assumptions) -> SiteTable:
     n = len(rows)
     pue, wue, own = np.empty(n), np.full(n, np.nan), np.full(n, np.nan)
     pue_range, pue_source = np.ones((n, 2)), []
+    pue_stated, wue_source = np.zeros(n, dtype=bool), []
     zones, countries, scope2 = [], [], np.zeros(n, dtype=bool)
     average = a.param("pue_industry_average")
     for i, s in enumerate(rows):
         provider = _PROVIDER_PARAM.get((s.get("provider") or "").strip().lower())
-        if s.get("pue") is not None:
+        pue_param = a.params.get(f"pue:{provider}") if provider else None
+        wue_param = a.params.get(f"wue:{provider}") if provider else None
+        if s.get("pue") is not None and _from_reference(s, "pue", a.reference_sites):
+            # the shipped figure of a seeded site: a default with the provider's range
+            f = pue_param or average
+            pue[i] = s["pue"]
+            pue_range[i] = (f.low / f.value, f.high / f.value)
+            same = pue_param is not None and pue_param.value == pue[i]  # the same figure
+            pue_source.append(f.source if same else _shipped_source(s, a.reference_sites))
+        elif s.get("pue") is not None:
             pue[i] = s["pue"]
             pue_range[i] = (0.98, 1.02)  # a stated PUE: +-2 % (judgement)
             pue_source.append(f"site '{s['name']}'")
+            pue_stated[i] = True
         else:
-            default = a.params.get(f"pue:{provider}", average) if provider else average
+            default = pue_param or average
             pue[i] = default.value
             pue_range[i] = (default.low / default.value, default.high / default.value)
             pue_source.append(default.source)
-        if s.get("wue") is not None:
+        if s.get("wue") is not None and _from_reference(s, "wue", a.reference_sites):
             wue[i] = s["wue"]
-        elif provider and f"wue:{provider}" in a.params:
-            wue[i] = a.params[f"wue:{provider}"].value
+            same = wue_param is not None and wue_param.value == wue[i]
+            wue_source.append(wue_param.source if same else _shipped_source(s, a.reference_sites))
+        elif s.get("wue") is not None:
+            wue[i] = s["wue"]
+            wue_source.append(WUE_STATED)
+        elif wue_param is not None:
+            wue[i] = wue_param.value
+            wue_source.append(wue_param.source)
+        else:
+            wue_source.append("")
         if s.get("grid_factor_g_per_kwh") is not None:
             own[i] = s["grid_factor_g_per_kwh"]
         zone, country = factors.zone_for_site(
@@ -168,6 +236,8 @@ def site_table(activity: Activity, a: Assumptions) -> SiteTable:
         own,
         scope2,
         [str(r["name"]) for r in rows],
+        pue_stated,
+        wue_source,
     )
 
 
@@ -195,3 +265,32 @@ def hardware_table(activity: Activity) -> HardwareTable:
         np.array([r.get("kind") == "accelerator" for r in rows]),
         [str(r["name"]) for r in rows],
     )
+
+
+def with_grid_override(
+    found: factors.GridLookup, zone: str, year: int, a: Assumptions
+) -> factors.GridLookup:
+    """``found`` replaced by the inventory's override of ``zone``'s factor for ``year``,
+    if it has one (the override's value, range and source; no fallback)."""
+    override = a.grid_overrides.get((factors.normalise_zone(zone), int(year)))
+    if override is None:
+        return found
+    return replace(
+        found,
+        value=override.value,
+        zone=zone,
+        year=int(year),
+        factor=override,
+        fallback="",
+    )
+
+
+def site_grid_lookup(
+    sites: SiteTable, site: int, year: int, a: Assumptions
+) -> factors.GridLookup | None:
+    """The location-based grid factor lookup of site index ``site`` for ``year`` (with
+    the inventory's overrides), or None when the site has a factor of its own."""
+    if not np.isnan(sites.own_factor[site]):
+        return None
+    found = a.grid.lookup(sites.zone[site], int(year), sites.country[site])
+    return with_grid_override(found, sites.zone[site], int(year), a)

@@ -18,11 +18,12 @@ Units: energy kWh, factors g CO2e per kWh, emissions kg CO2e, water litres.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from core import columns, factors
+from core.assumptions import with_grid_override
 from core.engine import EMBODIED, Assumptions, Lines, SiteTable
 from core.periods import Period, quarter_label, split_by_month
 
@@ -478,17 +479,8 @@ def _grid(
     )
     found = list(found)
     for i, (s, y) in enumerate(zip(u_site.tolist(), u_year.tolist(), strict=True)):
-        override = a.grid_overrides.get((factors.normalise_zone(sites.zone[s]), int(y)))
-        if override is not None:
-            values[i] = override.value
-            found[i] = replace(
-                found[i],
-                value=override.value,
-                zone=sites.zone[s],
-                year=int(y),
-                factor=override,
-                fallback="",
-            )
+        found[i] = with_grid_override(found[i], sites.zone[s], int(y), a)
+        values[i] = found[i].value
     own = sites.own_factor[u_site]
     values = np.where(np.isnan(own), values, own)
     codes = np.where(np.isnan(own), np.arange(len(found)), -1)

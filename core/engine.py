@@ -16,13 +16,18 @@ Formulas (methodology notes, ``resources/reference/SOURCES.md``):
   user says so (boundary "facility");
 * usage: measured kWh; else device-hours x TDP x inference utilisation; else requests x
   energy per request (Power Hungry Processing per task, or ML.ENERGY per request for chat
-  and code); else output tokens x energy per token (EcoLogits: Wh = a e^(b B) P + c, P in
-  billions of active parameters, batch B = 64);
+  and code); else output tokens x energy per token (EcoLogits: the GPUs holding the model,
+  ceil(1.2 x P_total x 16 bits / 8 / 80 GB), x one GPU's Wh = a e^(b B) P + c, P in
+  billions of active parameters, batch B = 64; input tokens are not counted: the
+  methodology notes give no term for them);
 * embodied, amortised: device-hours x (accelerator + server share kgCO2e) / lifetime hours,
   whatever method gave the energy: a usage row's device-hours, else the deployment's
   devices x the hours of the row's period (else, with no device count, the hours implied
   by its estimated accelerator energy); capital goods: the whole hardware in the quarter
-  it was bought (self-hosted deployments).
+  it was bought (self-hosted deployments), own hardware with no such purchase record
+  (training runs) still amortised;
+* uncertainty: each line's own range, widened by its grid factor's range (exact zone and
+  year, year fallback, country or world fallback: ``core.factors.grid_range``).
 
 What cannot be estimated is said in a note per entry (:data:`SKIPPED` lists them) and
 counted per reason by :func:`not_estimated` for an estimate's notes.
@@ -30,13 +35,14 @@ counted per reason by :func:`not_estimated` for an estimate's notes.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from core import columns, schema
+from core import columns, factors, schema
 from core.activity import Activity
 from core.assumptions import (
     Assumptions,
@@ -44,6 +50,7 @@ from core.assumptions import (
     SiteTable,
     hardware_table,
     load_assumptions,
+    site_grid_lookup,
     site_table,
 )
 
@@ -312,9 +319,118 @@ def build_lines(
     # room behind the operational lines for the embodied ones (at most one per
     # operational line, plus one per deployment under the capital-goods convention)
     operational = b.build(reserve=sum(n for n, _ in b.parts) + len(activity.deployments))
+    _widen_by_grid_range(operational, sites, a)
     e = _Builder()
     _embodied_lines(activity, a, sites, hw, operational, e, notes, convention)
     return operational.appended(e.build()), notes
+
+
+def grid_ranges(
+    site: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    sites: SiteTable,
+    a: Assumptions,
+    today: dt.date | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: the range of its location-based grid factor as ratios to the factor
+    (low, high), from :func:`core.factors.grid_range` (exact, year gap, country or world
+    fallback); the wider of the factors of its first and last year (years between are no
+    further from the data). Undated lines take this year's factor, as their month piece
+    does. A site's own factor (and an override without a range) is taken as known: 1, 1."""
+    lo_w, hi_w = _grid_log_widths(site, start, end, sites, a, today)
+    return np.exp(-lo_w), np.exp(hi_w)
+
+
+def _years(days: np.ndarray, dated: np.ndarray, now: int) -> np.ndarray:
+    """Calendar year of each day (``datetime64[D]``); ``now`` where not ``dated``. Through a
+    day -> year table over the days' span (a gather instead of a date conversion)."""
+    d = days.view(np.int64)
+    if not dated.any():
+        return np.full(len(d), now, dtype=np.int32)
+    first, last = int(d[dated].min()), int(d[dated].max())
+    if last - first > 2_000_000:  # pragma: no cover - dates thousands of years apart
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        return np.where(dated, years, now)
+    span = np.arange(first, last + 1).astype("datetime64[D]")
+    table = (span.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.int32)
+    if dated.all():
+        return table[d - first]
+    return np.where(dated, table[np.where(dated, d - first, 0)], now)
+
+
+def _grid_log_widths(
+    site: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    sites: SiteTable,
+    a: Assumptions,
+    today: dt.date | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: -ln(low) and ln(high) of :func:`grid_ranges`. Each distinct site and
+    year is looked up once (a table over sites x years, or the distinct pairs when that
+    table would be large)."""
+    n = len(site)
+    if not n:
+        return np.zeros(0), np.zeros(0)
+    now = (today or dt.date.today()).year
+    dated = ~np.isnat(start) & ~np.isnat(end)
+    first, last = _years(start, dated, now), _years(end, dated, now)
+    y0 = int(min(first.min(), last.min()))
+    span = int(max(first.max(), last.max())) - y0 + 1
+    if len(sites.names) * span <= 4_000_000:  # keys fit in int32: half the memory traffic
+        base = site.astype(np.int32) * np.int32(span) - np.int32(y0)
+        k0, k1 = base + first, base + last
+        same = bool(np.array_equal(k0, k1))  # most lines start and end in one year
+        present = np.zeros(len(sites.names) * span, dtype=bool)
+        present[k0] = True
+        if not same:
+            present[k1] = True
+        keys = np.flatnonzero(present)
+        where = np.zeros(len(present), dtype=np.int32)
+        where[keys] = np.arange(len(keys), dtype=np.int32)
+        i0 = where[k0]
+        i1 = i0 if same else where[k1]
+    else:  # pragma: no cover - dates over thousands of years at thousands of sites
+        base = site.astype(np.int64) * span - y0
+        k0, k1 = base + first, base + last
+        same = False
+        keys, inverse = np.unique(np.concatenate([k0, k1]), return_inverse=True)
+        i0, i1 = inverse[:n], inverse[n:]
+    lo, hi = np.zeros(len(keys)), np.zeros(len(keys))
+    for i, key in enumerate(keys.tolist()):
+        found = site_grid_lookup(sites, key // span, y0 + key % span, a)
+        if found is not None:
+            low, high, _ = factors.grid_range(found, a.params)
+            lo[i], hi[i] = -math.log(low), math.log(high)
+    if same:
+        return lo[i0], hi[i0]
+    return np.maximum(lo[i0], lo[i1]), np.maximum(hi[i0], hi[i1])
+
+
+def _widen_by_grid_range(lines: Lines, sites: SiteTable, a: Assumptions) -> None:
+    """Fold each operational line's grid factor range (:func:`grid_ranges`) into its own
+    range, in place: the log widths add in quadrature (independent errors).
+
+    The Monte Carlo draws a line's own range once per entry, so a grid factor's error is
+    drawn per entry too, not shared by every entry on the same grid."""
+    if not len(lines):
+        return
+    g_lo, g_hi = _grid_log_widths(lines.site, lines.start, lines.end, sites, a)
+    wider = (g_lo > 0) | (g_hi > 0)
+    if not wider.any():
+        return
+    for rel, g, sign in ((lines.rel_low, g_lo, -1.0), (lines.rel_high, g_hi, 1.0)):
+        own = np.log(np.clip(rel, 1e-12, 1.0) if sign < 0 else np.maximum(rel, 1.0))
+        own *= own
+        own += g * g
+        np.sqrt(own, out=own)
+        own *= sign
+        np.exp(own, out=own)
+        if wider.all():
+            rel[:] = own
+        else:
+            rel[:] = np.where(wider, own, rel)
 
 
 def _distinct(ids: np.ndarray) -> np.ndarray:
@@ -342,6 +458,10 @@ def _index(table: Any, ids: np.ndarray, none_row: int) -> np.ndarray:
 
 
 def _stated_pue(sites: SiteTable) -> np.ndarray:
+    """Per site, whether its PUE is the user's own figure (else a default with a range,
+    listed among the defaults an estimate used; see ``SiteTable``)."""
+    if len(sites.pue_stated) == len(sites.pue_source):
+        return sites.pue_stated
     return np.array([s.startswith("site '") for s in sites.pue_source])
 
 
@@ -360,9 +480,83 @@ def _boundary_energy(
 
 
 def token_wh(params_b: np.ndarray | float, a: Assumptions) -> np.ndarray:
-    """EcoLogits GPU energy per output token (Wh) for ``params_b`` billion active params."""
+    """EcoLogits energy per output token of one GPU (Wh) for ``params_b`` billion active
+    parameters: a x exp(b x batch) x P_active + c."""
     c = {k: float(a.inference[f"ecologits:{k}"]["central"]) for k in ("a", "b", "c", "batch")}
     return c["a"] * math.exp(c["b"] * c["batch"]) * np.asarray(params_b, dtype=float) + c["c"]
+
+
+#: EcoLogits' GPU count (methodology page; Q from its code): 1.2 x P_total x 16 bits / 8
+#: GB over 80 GB per GPU, rounded up. Used when the reference table lacks the rows.
+_GPU_COUNT_DEFAULTS = {"memory_overhead": 1.2, "quantization_bits": 16.0, "gpu_memory_gb": 80.0}
+
+
+def model_memory_gb(params_total_b: np.ndarray | float, a: Assumptions) -> np.ndarray:
+    """GPU memory (GB) to hold a model of ``params_total_b`` billion parameters for
+    inference, as EcoLogits estimates it: overhead x P_total x bits per parameter / 8."""
+    c = {
+        k: float(a.inference[f"ecologits:{k}"]["central"]) if f"ecologits:{k}" in a.inference else v
+        for k, v in _GPU_COUNT_DEFAULTS.items()
+    }
+    p = np.asarray(params_total_b, dtype=float)
+    return c["memory_overhead"] * p * c["quantization_bits"] / 8.0
+
+
+def token_gpus(params_total_b: np.ndarray | float, a: Assumptions) -> np.ndarray:
+    """Number of GPUs that hold the model (EcoLogits): its memory (:func:`model_memory_gb`)
+    over one GPU's memory (``ecologits:gpu_memory_gb``, 80 GB), rounded up; at least 1."""
+    row = a.inference.get("ecologits:gpu_memory_gb")
+    gpu_gb = float(row["central"]) if row else _GPU_COUNT_DEFAULTS["gpu_memory_gb"]
+    need = model_memory_gb(params_total_b, a) / gpu_gb
+    # a hair of tolerance: 1.2 x 33.33 x 2 is 80 GB, one GPU, whatever the rounding
+    return np.maximum(np.ceil(need - 1e-9), 1.0)
+
+
+def token_energy_wh(
+    params_active_b: np.ndarray | float, params_total_b: np.ndarray | float, a: Assumptions
+) -> np.ndarray:
+    """GPU energy per output token of the whole model (Wh): the GPUs holding it
+    (:func:`token_gpus`, from total parameters) x one GPU's energy per token
+    (:func:`token_wh`, from active parameters). Server share (the engine's host overhead)
+    and PUE come on top, as for every method."""
+    return token_gpus(params_total_b, a) * token_wh(params_active_b, a)
+
+
+def token_range(
+    active_b: np.ndarray, total_b: np.ndarray, known: np.ndarray, a: Assumptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per model: GPU energy per output token (Wh, :func:`token_energy_wh`) and its range
+    as ratios to it (low, high).
+
+    The range is ML.ENERGY's measured spread for the nearest H100 size bucket (all GPUs
+    of each configuration), as a ratio to its median, widened to take in the measured
+    minimum and maximum themselves (the formula with its GPU count lies above the
+    measured median for large models). A model of unknown size (``known`` False) is
+    taken at :data:`UNKNOWN_PARAMS_B` with a range from the least energy measured for an
+    8B model to the most measured for a 405B one (or the formula's own figures for those
+    sizes, where further out).
+    """
+    wh = token_energy_wh(active_b, total_b, a)
+    mle_j, mle_lo, mle_hi = mle_range(active_b, "token", a)
+    lo = np.minimum(np.minimum(mle_lo, mle_j * mle_lo / 3600.0 / wh), 1.0)
+    hi = np.maximum(np.maximum(mle_hi, mle_j * mle_hi / 3600.0 / wh), 1.0)
+    if not np.all(known):
+        ends = np.array([8.0, 405.0])
+        e_wh = token_energy_wh(ends, ends, a)
+        e_j, e_lo, e_hi = mle_range(ends, "token", a)
+        ref = token_energy_wh(UNKNOWN_PARAMS_B, UNKNOWN_PARAMS_B, a)
+        least = min(e_wh[0], e_j[0] * e_lo[0] / 3600.0) / ref
+        most = max(e_wh[1], e_j[1] * e_hi[1] / 3600.0) / ref
+        lo = np.where(known, lo, min(least, 1.0))
+        hi = np.where(known, hi, max(most, 1.0))
+    return wh, lo, hi
+
+
+#: why input tokens do not count (a documented exclusion)
+INPUT_TOKENS_NOTE = (
+    "input tokens are not counted: the methodology notes give no input-token term (the "
+    "EcoLogits formula is per output token)"
+)
 
 
 def _bucket(params_b: float) -> str:
@@ -474,18 +668,25 @@ def _training_lines(
     )
 
 
-def _model_columns(activity: Activity, model_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(active parameters in billions or NaN, task code or -1) per model id."""
+def _model_columns(
+    activity: Activity, model_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(active parameters, total parameters, both in billions or NaN, and task code or -1)
+    per model id. Active falls back to total and total to active (a dense model)."""
     m = activity.models
     idx = m.index_of(model_ids)
     ok = idx >= 0
     active = np.full(len(model_ids), np.nan)
+    total = np.full(len(model_ids), np.nan)
     task = np.full(len(model_ids), -1)
     if len(m):
-        params = np.where(np.isnan(m["params_active_b"]), m["params_total_b"], m["params_active_b"])
-        active[ok] = params[idx[ok]]
+        given_active, given_total = m["params_active_b"], m["params_total_b"]
+        act = np.where(np.isnan(given_active), given_total, given_active)
+        tot = np.where(np.isnan(given_total), given_active, given_total)
+        active[ok] = act[idx[ok]]
+        total[ok] = np.maximum(tot, act)[idx[ok]]  # never fewer than the active ones
         task[ok] = m["task"][idx[ok]]
-    return active, task
+    return active, total, task
 
 
 def _usage_lines(
@@ -506,7 +707,7 @@ def _usage_lines(
     site = _index(activity.sites, d["site_id"], len(sites.names) - 1)[di]
     h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)[di]
     dep_kind = d["kind"][di]  # 0 self-hosted, 1 cloud, 2 api
-    dep_params, dep_task = _model_columns(activity, d["model_id"])
+    dep_params, dep_total, dep_task = _model_columns(activity, d["model_id"])
     params_b, task = dep_params[di], dep_task[di]
     pue = sites.pue[site]
     host = a.param("host_overhead_ratio").value
@@ -532,8 +733,9 @@ def _usage_lines(
     php, php_lo, php_hi = by_task[:, np.where(task < 0, len(tasks), task)]  # kWh/inference
     chat = np.isin(task, [tasks.index(t) for t in _CHAT_TASKS])
     known = ~np.isnan(params_b)
-    size = np.where(known, params_b, UNKNOWN_PARAMS_B)
-    dep_size = np.where(np.isnan(dep_params), UNKNOWN_PARAMS_B, dep_params)
+    dep_known = ~np.isnan(dep_params)
+    dep_size = np.where(dep_known, dep_params, UNKNOWN_PARAMS_B)
+    dep_total_size = np.where(dep_known, dep_total, UNKNOWN_PARAMS_B)
     req_j, req_lo, req_hi = (x[di] for x in mle_range(dep_size, "request", a))
     has_req = ~np.isnan(u["requests"])
     has_tok = ~np.isnan(u["output_tokens"])
@@ -543,13 +745,14 @@ def _usage_lines(
     req_kwh = np.where(
         ~np.isnan(php), u["requests"] * php, u["requests"] * req_j / 3.6e6
     )  # J -> kWh
-    tok_kwh = u["output_tokens"] * token_wh(size, a) / 1000.0
-    _, tok_lo, tok_hi = (x[di] for x in mle_range(dep_size, "token", a))
-    if not known.all():  # unknown size: from the 8B to the 405B bucket
+    # output tokens x the GPUs holding the model x one GPU's energy per token (EcoLogits),
+    # worked out per deployment
+    dep_tok_wh, dep_tok_lo, dep_tok_hi = token_range(dep_size, dep_total_size, dep_known, a)
+    tok_kwh = u["output_tokens"] * dep_tok_wh[di] / 1000.0
+    tok_lo, tok_hi = dep_tok_lo[di], dep_tok_hi[di]
+    if not known.all():  # unknown size, per request: from the 8B to the 405B bucket
         lo_r = token_wh(8.0, a) / token_wh(UNKNOWN_PARAMS_B, a)
         hi_r = token_wh(405.0, a) / token_wh(UNKNOWN_PARAMS_B, a)
-        tok_lo = np.where(known, tok_lo, tok_lo * lo_r)
-        tok_hi = np.where(known, tok_hi, tok_hi * hi_r)
         req_lo = np.where(known, req_lo, req_lo * lo_r)
         req_hi = np.where(known, req_hi, req_hi * hi_r)
 
@@ -612,13 +815,7 @@ def _usage_lines(
         f"model size unknown: assumed {UNKNOWN_PARAMS_B:g} billion active parameters, "
         "range from 8 to 405 billion",
     )
-    _note(
-        notes,
-        1,
-        dep_ids,
-        by_tokens,
-        "energy per output token: EcoLogits formula (input tokens are not counted)",
-    )
+    _note(notes, 1, dep_ids, by_tokens, INPUT_TOKENS_NOTE)
     _note(
         notes,
         1,
@@ -747,19 +944,28 @@ def _embodied_lines(
     convention: str,
 ) -> None:
     """Embodied emissions: amortised by device-hours, or (capital goods) the whole hardware
-    of self-hosted deployments in the quarter they started."""
+    of self-hosted deployments in the quarter they started; under capital goods, own
+    hardware with no purchase record (training runs, deployments without a start date or
+    device count) stays amortised (:data:`CAPITAL_AMORTISED`)."""
     server = a.param("embodied_server_per_accelerator_kgco2e").value
     lifetime = a.param("embodied_lifetime_years").value
     per_device = _nan_to(hw.embodied, 0.0) + np.where(hw.accelerator, server, 0.0)
     life_h = _nan_to(hw.lifetime, lifetime) * HOURS_PER_YEAR
     shared_life = np.where(np.isnan(hw.lifetime), LIFETIME, 0)
-    scope2 = sites.scope2[ops.site]
     capital = convention == "capital-goods"
-    # Amortised lines: everything with device-hours, except own hardware under the
-    # capital-goods convention (counted at purchase instead).
+    # Amortised lines: everything with device-hours, except, under the capital-goods
+    # convention, the lines of the deployments whose hardware is counted at purchase. Own
+    # hardware with no purchase record (training clusters; deployments without a start
+    # date or device count) stays amortised, so it is not left out.
     amortise = ~np.isnan(ops.device_hours) & (ops.hardware < len(hw.names) - 1)
+    bought = np.zeros(len(ops), dtype=bool)
     if capital:
-        amortise &= ~scope2
+        purchase, _, _ = _purchases(activity, sites, hw)
+        dep_lines = np.flatnonzero(ops.entry_table == 1)
+        pos = activity.deployments.index_of(ops.entry_id[dep_lines])
+        if len(purchase):
+            bought[dep_lines] = (pos >= 0) & purchase[np.maximum(pos, 0)]
+        amortise &= ~bought
     kg = _nan_to(ops.device_hours, 0.0) * per_device[ops.hardware] / life_h[ops.hardware]
     counted = amortise & (kg > 0)
     sel = np.flatnonzero(counted)
@@ -768,9 +974,9 @@ def _embodied_lines(
     # no hours; API usage runs on the provider's hardware (noted with the usage lines)
     could = ops.kind != API
     no_hardware = could & (ops.hardware == len(hw.names) - 1)
-    no_hours = could & ~no_hardware & np.isnan(ops.device_hours)
-    if capital:
-        no_hours &= ~scope2
+    no_hours = could & ~no_hardware & np.isnan(ops.device_hours) & ~bought
+    # own hardware amortised although the convention is capital goods: say why
+    kept = counted & sites.scope2[ops.site] if capital else np.zeros(len(ops), dtype=bool)
     for t in (0, 1):
         m = ops.entry_table == t
         _note(
@@ -782,6 +988,7 @@ def _embodied_lines(
         )
         _note(notes, t, ops.entry_id, no_hardware & m, E_NO_HARDWARE)
         _note(notes, t, ops.entry_id, no_hours & m, E_NO_HOURS)
+        _note(notes, t, ops.entry_id, kept & m, CAPITAL_AMORTISED)
     b.add(
         entry_table=ops.entry_table[sel],
         entry_id=ops.entry_id[sel],
@@ -807,6 +1014,33 @@ def _embodied_lines(
         _capital_goods(activity, sites, hw, per_device, b, notes)
 
 
+#: own hardware amortised under the capital-goods convention, and why
+CAPITAL_AMORTISED = (
+    "capital goods: no purchase record for this hardware (purchases are read from "
+    "self-hosted deployments at own or colocation sites with a start date, a device count "
+    "and hardware), so its embodied emissions stay amortised by device-hours"
+)
+
+
+def _purchases(
+    activity: Activity, sites: SiteTable, hw: HardwareTable
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per deployment: whether it is a purchase of hardware under the capital-goods
+    convention (self-hosted, at an own or colocation site, with a start date, a device
+    count and hardware), and its site and hardware indices."""
+    d = activity.deployments
+    site = _index(activity.sites, d["site_id"], len(sites.names) - 1)
+    h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)
+    own = (
+        sites.scope2[site]
+        & (d["kind"] == 0)
+        & ~np.isnat(d["start_date"])
+        & ~np.isnan(d["device_count"])
+        & (h < len(hw.names) - 1)
+    )
+    return own, site, h
+
+
 def _capital_goods(
     activity: Activity,
     sites: SiteTable,
@@ -818,15 +1052,7 @@ def _capital_goods(
     d = activity.deployments
     if not len(d):
         return
-    site = _index(activity.sites, d["site_id"], len(sites.names) - 1)
-    h = _index(activity.hardware, d["hardware_id"], len(hw.names) - 1)
-    own = (
-        sites.scope2[site]
-        & (d["kind"] == 0)
-        & ~np.isnat(d["start_date"])
-        & ~np.isnan(d["device_count"])
-        & (h < len(hw.names) - 1)
-    )
+    own, site, h = _purchases(activity, sites, hw)
     sel = np.flatnonzero(own)
     kg = d["device_count"] * per_device[h]
     _note(

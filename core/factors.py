@@ -9,13 +9,14 @@ Three files, each row with its source, year and licence (``SOURCES.md`` cites th
   counts CO2 only or CO2e; ``cfe_pct`` (Google regions only) is Google's carbon-free
   energy share in percent.
 * ``parameters.csv`` -- named defaults (PUE, WUE in L/kWh, utilisation, lifetimes,
-  equivalences) with a central value and a plausible low..high range.
+  equivalences, the ranges of grid factors ``grid_range:*``) with a central value and a
+  plausible low..high range.
 * ``inference_energy.csv`` -- energy per request, token or image, in the unit each row
   names.
 
 :class:`GridFactors` looks a zone up for a year and says in plain words whenever it had to
-fall back to another year, the parent country or the world average. Pure Python and
-numpy; no Qt.
+fall back to another year, the parent country or the world average; :func:`grid_range`
+gives a lookup the range that such a fallback calls for. Pure Python and numpy; no Qt.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 class Factor:
     """A sourced number: ``value`` with a plausible ``low``..``high`` range, in ``unit``.
 
-    For grid factors ``low == high == value`` (the sources give no range). ``year`` is
-    the year of the data (the latest one when a row combines sources).
+    For grid factors ``low == high == value`` (the sources give no range; the Monte Carlo
+    range of a lookup comes from :func:`grid_range`). ``year`` is the year of the data (the
+    latest one when a row combines sources).
     """
 
     value: float
@@ -421,6 +423,51 @@ def zone_for_site(
     if grid and _SUBNATIONAL.match(grid):
         return grid, nation or parent_of(grid)
     return nation or "", None
+
+
+# --------------------------------------------------------------------------------------
+# Ranges of grid factors
+# --------------------------------------------------------------------------------------
+
+#: Year gaps with a range parameter of their own (``grid_range:year_gap_1`` ...); longer
+#: gaps take the last.
+GRID_RANGE_MAX_GAP = 10
+
+
+def grid_range(lookup: GridLookup, params: dict[str, Factor]) -> tuple[float, float, list[str]]:
+    """The plausible range of a grid factor lookup, as ratios to its value: ``(low, high,
+    parameter names used)``.
+
+    The sources give no range, so it grows with what the lookup had to assume (the
+    ``grid_range:*`` parameters of ``parameters.csv``): ``grid_range:exact`` always (the
+    right zone and year still differ between sources); ``grid_range:year_gap_<g>`` when the
+    factor is of a year ``g`` years away; ``grid_range:country_fallback`` when a zone fell
+    back to its country, ``grid_range:world_fallback`` when it fell back to the world
+    average. The parts are independent, so their log widths add in quadrature (each side
+    apart: the place ranges are asymmetric). A parameter the table lacks is left out; a
+    lookup carrying its own range (an override) uses that instead.
+    """
+    f = lookup.factor
+    if f.low != f.value or f.high != f.value:  # an override with a range of its own
+        return f.low / f.value if f.value else 1.0, f.high / f.value if f.value else 1.0, []
+    if f.source.startswith("override:"):  # a user's figure without a range: taken as known
+        return 1.0, 1.0, []
+    names = ["grid_range:exact"]
+    gap = abs(int(lookup.year) - int(lookup.requested_year))
+    if gap:
+        names.append(f"grid_range:year_gap_{min(gap, GRID_RANGE_MAX_GAP)}")
+    if lookup.zone != lookup.requested_zone:
+        names.append(
+            "grid_range:world_fallback" if lookup.zone == WORLD else "grid_range:country_fallback"
+        )
+    names = [n for n in names if n in params]
+    down = up = 0.0
+    for name in names:
+        p = params[name]
+        if p.value > 0:
+            down += math.log(min(p.low / p.value, 1.0)) ** 2
+            up += math.log(max(p.high / p.value, 1.0)) ** 2
+    return math.exp(-math.sqrt(down)), math.exp(math.sqrt(up)), names
 
 
 # --------------------------------------------------------------------------------------

@@ -575,7 +575,12 @@ class _Builder:
             if convention == "amortised"
             else "Embodied emissions of self-hosted hardware are counted as capital goods: "
             "in full in the quarter the hardware came into use (GHG Protocol Scope 3 "
-            "category 2); cloud and API hardware stays amortised within the service."
+            "category 2), for each self-hosted deployment at an own or colocation site with "
+            "a start date and a device count (the purchase record). Own hardware with no "
+            "purchase record, such as a training cluster, stays amortised by the "
+            "device-hours it is used, so that it is not left out. Cloud hardware stays "
+            "amortised within the service; API providers' hardware is not included (not "
+            "published)."
         )
         return [
             Paragraph(

@@ -5,9 +5,10 @@
   CodeCarbon), Chinese provinces (MEE/NBS via CodeCarbon), Swedish and Norwegian bidding
   zones (CodeCarbon), Google Cloud regions (Google, 2019-2024) and AWS/Azure regions (Cloud
   Carbon Footprint).
-* ``parameters.csv`` -- named engine defaults with a central value and a plausible range.
-* ``inference_energy.csv`` -- energy per inference, per token and per image, and the
-  EcoLogits per-token formula coefficients.
+* ``parameters.csv`` -- named engine defaults with a central value and a plausible range,
+  including the ranges of grid factors (``grid_range:*``, computed from the grid table).
+* ``inference_energy.csv`` -- energy per inference, per token and per image, the
+  EcoLogits per-token formula coefficients and the constants of its GPU count.
 
 Stdlib only; reproducible: the same inputs give byte-identical files. Curated figures are
 checked against ``design/methodology.md`` and ``reference/cases.json`` under ``--shared``,
@@ -88,6 +89,12 @@ from reference_data.grid_countries import (  # noqa: E402, F401
     OWID_KOSOVO,
     owid_rows,
 )
+from reference_data.grid_ranges import (  # noqa: E402, F401
+    country_fallback_param,
+    grid_range_params,
+    world_fallback_param,
+    year_gap_params,
+)
 from reference_data.grid_subnational import (  # noqa: E402, F401
     CHINA_NOTE,
     CODECARBON,
@@ -125,6 +132,9 @@ from reference_data.inference_published import (  # noqa: E402, F401
     ECOLOGITS_COEFFS,
     ECOLOGITS_DOC,
     ECOLOGITS_FORMULA,
+    ECOLOGITS_GPU_NOTE,
+    ECOLOGITS_GPU_SOURCE,
+    ECOLOGITS_GPUS,
     GEMINI_BOUNDARIES,
     ecologits_rows,
     gemini_rows,

@@ -11,8 +11,9 @@ Run through ``packaging/build_reference.py`` (``hardware.csv``, ``sites.csv``) a
 * sites: :mod:`providers` (fleet PUE/WUE), :mod:`places` (country codes), :mod:`sites`
 * grid factors: :mod:`grid_countries`, :mod:`grid_subnational` (US states, Chinese
   provinces, Nordic zones), :mod:`grid_cloud` (cloud regions)
-* parameters: :mod:`parameters`, :mod:`utilisation`, :mod:`equivalences`
+* parameters: :mod:`parameters`, :mod:`utilisation`, :mod:`equivalences`,
+  :mod:`grid_ranges` (ranges of grid factors, from the grid rows)
 * inference energy: :mod:`inference_php`, :mod:`inference_mlenergy`,
-  :mod:`inference_published` (EcoLogits coefficients, Gemini)
+  :mod:`inference_published` (EcoLogits coefficients and GPU count, Gemini)
 * :mod:`factor_tables` -- the three factor tables assembled, checked and sorted
 """

@@ -9,6 +9,7 @@ from .common import BuildError, _check_methodology, _methodology
 from .equivalences import EQUIVALENCES
 from .grid_cloud import ccf_rows, google_rows
 from .grid_countries import owid_rows
+from .grid_ranges import grid_range_params
 from .grid_subnational import china_rows, egrid_rows, nordic_rows
 from .inference_mlenergy import mlenergy_rows
 from .inference_php import php_rows
@@ -56,6 +57,7 @@ def parameter_list(shared: Path) -> list[Param]:
         _host_overhead(shared),
         LIFETIME,
         SERVER_SHARE,
+        *grid_range_params(grid_rows(shared)[0]),
         *equivalences,
     ]
 

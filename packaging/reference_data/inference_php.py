@@ -47,10 +47,16 @@ def php_rows(shared: Path) -> list[dict[str, str]]:
         low = mean - std if mean > std else None
         notes = PHP_NOTE
         if low is None:
+            # mean - SD would be negative: take the low as far below the mean, as a
+            # ratio, as mean + SD is above it (the Monte Carlo draws in log space)
+            low = mean * mean / (mean + std)
             median = expected["medians_kWh_per_1000"][name]
             notes += (
-                f" No low value: the standard deviation ({std:g}) exceeds the mean. The least "
-                f"efficient model used {worst:g} kWh, the median model {median:g} kWh."
+                f" The standard deviation ({std:g}) exceeds the mean, so mean - SD is no "
+                f"low value; low = mean^2 / (mean + SD) = {low:.4g} kWh instead (a documented "
+                "judgement: as far below the mean, as a ratio, as mean + SD is above it), "
+                f"close to the median model's {median:g} kWh. The least efficient model "
+                f"used {worst:g} kWh."
             )
         if name == "text_generation":
             notes += " Only 10 new tokens per input: far below chat-length replies."
