@@ -375,9 +375,7 @@ class Engine:
         totals["p50_kgco2e"] = float(ranges.total_p50)
         totals["high_kgco2e"] = float(ranges.total_high)
         totals = {k: totals[k] for k in (*FIELDS, "renewable_kwh")}
-        drivers = ranges.drivers
-        for d in drivers:
-            d["name"] = rows_by_group_name(group_info, d.pop("group"))
+        drivers = self._drivers(ranges.drivers)
         notes = self._period_notes(period, keep)
         notes += emissions.market_notes(p, keep, lines, self.sites)
         notes += engine.not_estimated(
@@ -396,6 +394,26 @@ class Engine:
             samples,
             seed,
         )
+
+    def _drivers(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries that drive the total's uncertainty, as the JSON lists them: ``id``
+        (``training_runs:12``), ``name``, ``kind`` (the entry's phase: training,
+        inference or api; embodied when it has nothing else), ``share_of_variance`` (of
+        the total's variance, 0-1) and ``location_kgco2e`` (its central figure in the
+        estimate). Entries whatever the grouping (``uncertainty.entry_drivers``)."""
+        out = []
+        for d in found:
+            table, rid = divmod(d["entry"], 2**40)
+            out.append(
+                {
+                    "id": f"{engine.ENTRY_TABLES[table]}:{rid}",
+                    "name": self.title(table, rid),
+                    "kind": engine.KINDS[d["kind"]],
+                    "share_of_variance": d["share_of_variance"],
+                    "location_kgco2e": d["location_kgco2e"],
+                }
+            )
+        return out
 
     def _scope(self, line: np.ndarray) -> np.ndarray:
         """Scope code per line: 0 Scope 2, 1 Scope 3 cat. 1, 2 Scope 3 cat. 2."""
@@ -540,16 +558,15 @@ class Engine:
             )
         notes.extend(f"Grid factor: {f}." for f in p.fallbacks(keep))
         notes.append(
-            "Grid factors carry no published range and are not varied in the uncertainty range."
+            "Grid factors vary in the uncertainty range by +-10 % for the site's own zone and "
+            "year, more where a fallback year, country or world factor stood in; each entry's "
+            "grid error is drawn on its own, so the total's range understates what one "
+            "zone's error shared by many entries would give."
         )
         return notes
 
     def entry_notes(self, table: str, rid: int) -> list[str]:
         return list(self.notes.get((engine.ENTRY_TABLES.index(table), rid), []))
-
-
-def rows_by_group_name(info: list[dict[str, str]], group: int) -> str:
-    return info[group]["name"]
 
 
 def _dominant_per_group(

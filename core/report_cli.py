@@ -133,6 +133,14 @@ def _table(est: Estimate, out: TextIO) -> None:
         )
     else:
         print("No uncertainty range: --samples 0.", file=out)
+    if est.drivers:
+        print("", file=out)
+        print("Entries driving the uncertainty (share of the total's variance):", file=out)
+        for d in est.drivers:
+            print(
+                f"  {d['share_of_variance'] * 100:5.1f} %  {d['name']}  ({d['id']}, {d['kind']})",
+                file=out,
+            )
     if est.equivalences:
         print("", file=out)
         print("Equivalent to:", file=out)

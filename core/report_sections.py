@@ -614,7 +614,8 @@ class _Builder:
                 "Uncertainty: a seeded Monte Carlo "
                 f"({self.o.samples:,} samples, seed {self.o.seed}) over each input's "
                 "published range; shared assumptions are drawn once per sample. Grid "
-                "factors carry no published range and are not varied."
+                "factors vary by +-10 % for the zone and year, more where a fallback year, "
+                "country or world factor stood in (drawn per entry, not shared)."
             ),
             Table(
                 "factors",

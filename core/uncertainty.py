@@ -6,8 +6,13 @@ utilisation, host overhead, default PUE, hardware lifetime) are drawn once per s
 all units, so their errors add up across the inventory as they would in reality; each
 unit's own input error (measured +-5 %, stated power +-10 %, per-request or per-token
 energy over the published spread, embodied +-30 %) is drawn independently. Draws are
-triangular in log space between the low, central and high values. Grid factors carry no
-published range and are not varied.
+triangular in log space between the low, central and high values. Grid factors vary only
+through the lines' own ranges (the engine folds a grid factor's range into them, where it
+gives one).
+
+The *drivers* of the total's uncertainty are entries (training runs and deployments),
+whatever the grouping of the estimate: each entry's share of the variance of the total
+(:func:`entry_drivers`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -99,6 +104,10 @@ class Units:
     pair_hi: np.ndarray
     combo_shared: np.ndarray
     combo_pue: np.ndarray  # (n, 2) relative PUE range
+    #: per unit: its entry (``engine.entry_key``) and kind (``engine.KINDS`` index); empty
+    #: when unknown (then no drivers are ranked)
+    entry: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _factorise(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,6 +147,8 @@ def build_units(lines: engine.Lines, sites: engine.SiteTable) -> Units:
         pair_hi=lines.rel_high[pair_first],
         combo_shared=lines.shared[combo_first],
         combo_pue=sites.pue_range[lines.site[combo_first]],
+        entry=entry[first],
+        kind=lines.kind[first].astype(np.int64),
     )
 
 
@@ -151,8 +162,8 @@ def _pct_sorted(rows: np.ndarray, q: float) -> np.ndarray:
 
 class Ranges(NamedTuple):
     """Percentiles of location-based kgCO2e from :func:`monte_carlo`: P5, P50 and P95
-    per group (arrays) and of the total (floats), and the drivers of the total's
-    uncertainty."""
+    per group (arrays) and of the total (floats), and the entries that drive the
+    total's uncertainty (:func:`entry_drivers`)."""
 
     low: np.ndarray
     p50: np.ndarray
@@ -166,6 +177,9 @@ class Ranges(NamedTuple):
 _LEVELS_BITS = 16  # own-error draws: quantile tables indexed by a 16-bit random number
 _CHUNK_ELEMENTS = 1_000_000  # unit x sample values per chunk (4 MB of float32)
 _MANY_GROUPS = 2048
+#: entries listed as drivers: the largest shares, at most this many, each over 0.1 %
+TOP_DRIVERS = 10
+_MIN_DRIVER_SHARE = 0.001
 
 
 def monte_carlo(
@@ -178,8 +192,8 @@ def monte_carlo(
     samples: int,
     seed: int,
 ) -> Ranges:
-    """P5/P50/P95 of location-based kgCO2e per group and in total, and the groups that
-    drive the total's uncertainty (share of its variance).
+    """P5/P50/P95 of location-based kgCO2e per group and in total, and the entries that
+    drive the total's uncertainty (:func:`entry_drivers`, whatever the groups are).
 
     ``unit`` is the uncertainty unit of each piece, ``kg`` its central location-based
     kgCO2e in the period and ``group`` its group. Every unit's own error is drawn
@@ -210,20 +224,16 @@ def monte_carlo(
     # that (1e-40 kg next to 1 kg) would underflow: those are sampled in float64.
     size = np.abs(c)
     peak, least = float(size.max()), float(size.min())
-    wide = not (0 < peak < np.inf) or least < peak * 1e-30
+    # (a peak under 2^-1000 would need a scale 2^1000 or more: float64 and no scale)
+    wide = not (2.0**-1000 < peak < np.inf) or least < peak * 1e-30
     scale = 1.0 if wide else 2.0 ** -np.ceil(np.log2(peak))
+    dtype = np.float64 if wide else np.float32
+    m_shared = _shared_multipliers(units, a, samples, seed)
+    own = _OwnTable(units, dtype)
     r = _sample(
-        u_of,
-        g_of,
-        c * scale,
-        split,
-        n_groups,
-        units,
-        a,
-        samples,
-        seed,
-        np.float64 if wide else np.float32,
+        u_of, g_of, c * scale, split, n_groups, units, m_shared.astype(dtype), own, samples, seed
     )
+    drivers = entry_drivers(units, ug // n_groups, c, m_shared, own)
     return Ranges(
         r.low / scale,
         r.p50 / scale,
@@ -231,28 +241,17 @@ def monte_carlo(
         r.total_low / scale,
         r.total_p50 / scale,
         r.total_high / scale,
-        r.drivers,
+        drivers,
     )
 
 
-def _sample(
-    u_of: np.ndarray,
-    g_of: np.ndarray,
-    c: np.ndarray,
-    split: bool,
-    n_groups: int,
-    units: Units,
-    a: engine.Assumptions,
-    samples: int,
-    seed: int,
-    dtype: type = np.float32,
-) -> Ranges:
-    """The Monte Carlo of :func:`monte_carlo` on central kg ``c`` per (unit ``u_of``,
-    group ``g_of``) pair, with samples of type ``dtype``."""
+def _shared_multipliers(units: Units, a: engine.Assumptions, samples: int, seed: int) -> np.ndarray:
+    """Multipliers of the shared assumptions per combination of shared bits and PUE
+    range: (n_combo, samples), float64. Each shared assumption is one seeded draw per
+    sample for every combination that uses it."""
     rng = np.random.default_rng(seed)
     shared_u = {bit: rng.random(samples) for bit in _SAMPLED_SHARED}
     ranges = _shared_ranges(a)
-    # shared multipliers per combination of shared bits and PUE range: (n_combo, samples)
     m_shared = np.ones((len(units.combo_shared), samples))
     for k, bits in enumerate(units.combo_shared.tolist()):
         for bit in _SAMPLED_SHARED:
@@ -262,19 +261,123 @@ def _sample(
                 else:
                     blo, bhi = ranges[bit]
                 m_shared[k] *= _triangular(shared_u[bit], np.array(blo), np.array(bhi))
-    m_shared = m_shared.astype(dtype)
-    # own-error quantile tables, one per range, side by side in one 65,536-entry table
-    n_pairs = len(units.pair_lo)
-    slot_bits = max(int(np.ceil(np.log2(max(n_pairs, 1)))), 0)
-    level_bits = _LEVELS_BITS - slot_bits
-    if level_bits < 8:  # pragma: no cover - over 256 distinct ranges
-        level_bits, slot_bits = 8, int(np.ceil(np.log2(n_pairs)))
-    levels = (np.arange(2**level_bits) + 0.5) / 2**level_bits
-    table = np.ones((2**slot_bits, 2**level_bits), dtype=dtype)
-    table[:n_pairs] = _triangular(levels[None, :], units.pair_lo[:, None], units.pair_hi[:, None])
-    table = table.ravel()
-    index_dtype = np.uint16 if slot_bits + level_bits <= 16 else np.uint32
+    return m_shared
 
+
+class _OwnTable:
+    """The own-error quantile tables, one per range side by side in one 65,536-entry
+    table (``table[pair << level_bits | level]``), and each range's mean and variance
+    over its levels (the moments of the distribution actually drawn)."""
+
+    def __init__(self, units: Units, dtype: type):
+        n_pairs = len(units.pair_lo)
+        slot_bits = max(int(np.ceil(np.log2(max(n_pairs, 1)))), 0)
+        level_bits = _LEVELS_BITS - slot_bits
+        if level_bits < 8:  # pragma: no cover - over 256 distinct ranges
+            level_bits, slot_bits = 8, int(np.ceil(np.log2(n_pairs)))
+        levels = (np.arange(2**level_bits) + 0.5) / 2**level_bits
+        exact = _triangular(levels[None, :], units.pair_lo[:, None], units.pair_hi[:, None])
+        table = np.ones((2**slot_bits, 2**level_bits), dtype=dtype)
+        table[:n_pairs] = exact
+        drawn = table[:n_pairs].astype(np.float64)
+        self.mean = drawn.mean(axis=1) if n_pairs else np.zeros(0)
+        self.var = drawn.var(axis=1) if n_pairs else np.zeros(0)
+        self.table = table.ravel()
+        self.level_bits = level_bits
+        self.index_dtype = np.uint16 if slot_bits + level_bits <= 16 else np.uint32
+
+
+def entry_drivers(
+    units: Units,
+    unit: np.ndarray,
+    kg: np.ndarray,
+    m_shared: np.ndarray,
+    own: _OwnTable,
+    top: int = TOP_DRIVERS,
+) -> list[dict]:
+    """The entries with the largest shares of the variance of the total, largest first:
+    ``{"entry": entry key, "kind": KINDS index, "share_of_variance": s,
+    "location_kgco2e": central kg}`` each, at most ``top``, each share over 0.1 %.
+
+    ``unit`` and ``kg`` are units and their central kgCO2e (repeats are summed). The
+    total is T = sum over units u of c_u o_u s_k(u): central kg c_u, own error o_u
+    (independent between units) and the product s_k of the shared assumptions of the
+    unit's combination k. An entry's share is the sum over its units of Cov(X_u, T) /
+    Var(T), where
+
+        Cov(X_u, T) = c_u E[o_u] (S A)_k(u) + c_u^2 Var(o_u) E[s_k(u)^2],
+
+    S is the covariance of the shared multipliers between combinations (over the same
+    seeded draws as the ranges), A_k = sum of c_v E[o_v] over the units v of k, and the
+    moments of o are those of its quantile table. The shares add up to 1 over all
+    entries, do not depend on how the estimate is grouped, and cost a few operations per
+    unit: no draw is kept per entry.
+    """
+    if not len(units.entry) or not len(kg):
+        return []
+    n_units = len(units.pair)
+    c = np.bincount(unit, weights=kg, minlength=n_units)
+    peak = float(np.abs(c).max()) if len(c) else 0.0
+    if not 0 < peak < np.inf:
+        return []
+    central = c
+    c = c / peak  # shares do not depend on the scale; squares of 1e200 kg would overflow
+    mu, var_own = own.mean[units.pair], own.var[units.pair]
+    n_combo = len(m_shared)
+    a_k = np.bincount(units.combo, weights=c * mu, minlength=n_combo)
+    centred = m_shared - m_shared.mean(axis=1, keepdims=True)
+    cov_shared = centred @ centred.T / m_shared.shape[1]
+    second = (m_shared * m_shared).mean(axis=1)
+    contribution = c * mu * (cov_shared @ a_k)[units.combo] + c * c * var_own * second[units.combo]
+    total_var = float(contribution.sum())
+    if not total_var > 0:
+        return []
+    entry = units.entry
+    if len(entry) > 1 and bool((entry[1:] >= entry[:-1]).all()):  # units come by entry
+        starts = np.flatnonzero(np.r_[True, entry[1:] != entry[:-1]])
+        keys = entry[starts]
+        per_entry = np.add.reduceat(contribution, starts)
+        kg_entry = np.add.reduceat(central, starts)
+        kind = np.minimum.reduceat(np.where(c != 0, units.kind, len(engine.KINDS)), starts)
+    else:
+        keys, inverse = np.unique(entry, return_inverse=True)
+        inverse = inverse.ravel()
+        per_entry = np.bincount(inverse, weights=contribution, minlength=len(keys))
+        kg_entry = np.bincount(inverse, weights=central, minlength=len(keys))
+        kind = np.full(len(keys), len(engine.KINDS))
+        np.minimum.at(kind, inverse, np.where(c != 0, units.kind, len(engine.KINDS)))
+    share = per_entry / total_var
+    best = np.argsort(-share, kind="stable")[:top]
+    return [
+        {
+            "entry": int(keys[i]),
+            # the entry's operational kind (embodied only when it has nothing else)
+            "kind": int(min(kind[i], engine.EMBODIED)),
+            "share_of_variance": float(share[i]),
+            "location_kgco2e": float(kg_entry[i]),
+        }
+        for i in best.tolist()
+        if share[i] > _MIN_DRIVER_SHARE
+    ]
+
+
+def _sample(
+    u_of: np.ndarray,
+    g_of: np.ndarray,
+    c: np.ndarray,
+    split: bool,
+    n_groups: int,
+    units: Units,
+    m_shared: np.ndarray,
+    own: _OwnTable,
+    samples: int,
+    seed: int,
+) -> Ranges:
+    """The Monte Carlo of :func:`monte_carlo` on central kg ``c`` per (unit ``u_of``,
+    group ``g_of``) pair, with the shared multipliers ``m_shared`` (of the samples'
+    type) and the own-error table ``own``. Its ``drivers`` are left empty."""
+    table, level_bits, index_dtype = own.table, own.level_bits, own.index_dtype
+    dtype = table.dtype
     if split:  # each unit is drawn once and shared out over its groups
         return _monte_carlo_split(
             u_of,
@@ -306,8 +409,6 @@ def _sample(
         x *= m_shared[combo_of[lo:hi]]
         return x
 
-    total = np.zeros(samples)
-    low, mid, high = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
     if not many:
 
         def group_sums(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -320,49 +421,37 @@ def _sample(
         g_samples = np.zeros((n_groups, samples))
         for gid, sums in _in_order(group_sums, range(-(-len(c) // step))):  # chunks
             g_samples[gid] += sums
-        return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
-    else:
-        # many small groups: chunks end on group boundaries; each group is finished in
-        # its chunk; the 256 groups with the widest spread are kept for the drivers
-        bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
-        # chunk ends: the last group boundary within ``step`` units of the chunk start
-        ends = np.searchsorted(bounds, bounds + step, side="right") - 1
-        chunks = []  # (chunk number, first bound, last bound)
-        k, lo_b = 0, 0
-        while lo_b < len(bounds) - 1:
-            hi_b = max(int(ends[lo_b]), lo_b + 1)
-            chunks.append((min(k, len(seeds) - 1), lo_b, hi_b))
-            k, lo_b = k + 1, hi_b
+        return _summarise(g_samples)
+    # many small groups: chunks end on group boundaries; each group is finished in its
+    # chunk, and only its percentiles and its part of the total are kept
+    bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
+    # chunk ends: the last group boundary within ``step`` units of the chunk start
+    ends = np.searchsorted(bounds, bounds + step, side="right") - 1
+    chunks = []  # (chunk number, first bound, last bound)
+    k, lo_b = 0, 0
+    while lo_b < len(bounds) - 1:
+        hi_b = max(int(ends[lo_b]), lo_b + 1)
+        chunks.append((min(k, len(seeds) - 1), lo_b, hi_b))
+        k, lo_b = k + 1, hi_b
 
-        def finish_groups(chunk: tuple[int, int, int]) -> tuple:
-            k, lo_b, hi_b = chunk
-            lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
-            x = draws(lo, hi, k)
-            x *= c[lo:hi, None].astype(dtype)
-            starts = bounds[lo_b:hi_b] - lo
-            g = _sum_runs(x, starts)
-            s = np.sort(g, axis=1)
-            g_low, g_mid, g_high = _pct_sorted(s, 5), _pct_sorted(s, 50), _pct_sorted(s, 95)
-            # widest ranges first: a group's covariance with the total is at most its
-            # spread times the total's, so the drivers are among them
-            top = np.argsort(g_low - g_high)[:256]
-            gid = g_of[lo:hi][starts]
-            return gid, g_low, g_mid, g_high, g.sum(axis=0, dtype=np.float64), g[top], gid[top]
+    def finish_groups(chunk: tuple[int, int, int]) -> tuple:
+        k, lo_b, hi_b = chunk
+        lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
+        x = draws(lo, hi, k)
+        x *= c[lo:hi, None].astype(dtype)
+        starts = bounds[lo_b:hi_b] - lo
+        g = _sum_runs(x, starts)
+        total = g.sum(axis=0, dtype=np.float64)
+        g.sort(axis=1)
+        gid = g_of[lo:hi][starts]
+        return gid, _pct_sorted(g, 5), _pct_sorted(g, 50), _pct_sorted(g, 95), total
 
-        keep_rows = np.zeros((0, samples), dtype=dtype)
-        keep_groups = np.zeros(0, dtype=np.int64)
-        for gid, g_low, g_mid, g_high, g_total, top_rows, top_groups in _in_order(
-            finish_groups, chunks
-        ):
-            total += g_total
-            low[gid], mid[gid], high[gid] = g_low, g_mid, g_high
-            keep_rows = np.concatenate([keep_rows, top_rows])
-            keep_groups = np.concatenate([keep_groups, top_groups])
-            best = np.argsort(low[keep_groups] - high[keep_groups])[:256]
-            keep_rows, keep_groups = keep_rows[best], keep_groups[best]
-        return _drivers_and_totals(
-            low, mid, high, total, keep_groups, keep_rows.astype(np.float64), samples
-        )
+    total = np.zeros(samples)
+    low, mid, high = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
+    for gid, g_low, g_mid, g_high, g_total in _in_order(finish_groups, chunks):
+        total += g_total
+        low[gid], mid[gid], high[gid] = g_low, g_mid, g_high
+    return _with_totals(low, mid, high, total)
 
 
 def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -382,15 +471,11 @@ def _sum_runs(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _summarise(
-    g_samples: np.ndarray, candidates: np.ndarray, cand_rows: np.ndarray, samples: int
-) -> Ranges:
+def _summarise(g_samples: np.ndarray) -> Ranges:
     sorted_rows = np.sort(g_samples, axis=1)
     low, high = _pct_sorted(sorted_rows, 5), _pct_sorted(sorted_rows, 95)
     mid = _pct_sorted(sorted_rows, 50)
-    return _drivers_and_totals(
-        low, mid, high, g_samples.sum(axis=0), candidates, cand_rows, samples
-    )
+    return _with_totals(low, mid, high, g_samples.sum(axis=0))
 
 
 def _monte_carlo_split(
@@ -432,29 +517,11 @@ def _monte_carlo_split(
     g_samples = np.zeros((n_groups, samples))
     for gid, sums in _in_order(group_sums, range(-(-len(unique_u) // step))):  # chunks
         g_samples[gid] += sums
-    return _summarise(g_samples, np.arange(n_groups), g_samples, samples)
+    return _summarise(g_samples)
 
 
-def _drivers_and_totals(
-    low: np.ndarray,
-    mid: np.ndarray,
-    high: np.ndarray,
-    total: np.ndarray,
-    candidates: np.ndarray,
-    cand_rows: np.ndarray,
-    samples: int,
-) -> Ranges:
-    """The total's P5/P50/P95 and the groups with the largest share of its variance
-    (covariance with the total over its variance, among ``candidates``)."""
-    var = total.var()
-    cov = ((cand_rows - cand_rows.mean(axis=1, keepdims=True)) @ (total - total.mean())) / samples
-    share = cov / var if var > 0 else np.zeros(len(candidates))
-    top = np.argsort(-share)[:10]
-    drivers = [
-        {"group": int(candidates[i]), "share_of_variance": float(share[i])}
-        for i in top
-        if share[i] > 0.001
-    ]
+def _with_totals(low: np.ndarray, mid: np.ndarray, high: np.ndarray, total: np.ndarray) -> Ranges:
+    """Ranges of these groups' percentiles, with the total's P5/P50/P95 from its draws."""
     t_lo, t_hi = np.percentile(total, [5, 95])
     t_mid = np.percentile(total, 50)
-    return Ranges(low, mid, high, float(t_lo), float(t_mid), float(t_hi), drivers)
+    return Ranges(low, mid, high, float(t_lo), float(t_mid), float(t_hi), [])

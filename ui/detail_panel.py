@@ -206,12 +206,17 @@ def figure_texts(estimate: Estimate) -> dict[str, str]:
 
 def explanation_html(x: Explanation) -> str:
     """``x`` as rich text for a QTextBrowser: a heading per section and one paragraph per
-    line. Every string from the inventory is escaped (names show literally)."""
+    line; a factor line (``core.explain.SUB`` in front: the source of a figure in the
+    line above) is indented under its formula. Every string from the inventory is
+    escaped (names show literally)."""
     parts = []
     for heading, lines in x.sections:
         parts.append(f"<h4 style='margin: 10px 0 3px 0'>{html.escape(heading)}</h4>")
         for line in lines:
-            parts.append(f"<p style='margin: 0 0 4px 0; margin-left: 10px'>{html.escape(line)}</p>")
+            factor = line.startswith("  ")
+            style = "margin: 0 0 2px 28px" if factor else "margin: 4px 0 2px 10px"
+            text = html.escape(line[2:] if factor else line)
+            parts.append(f"<p style='{style}'>{text}</p>")
     return "\n".join(parts)
 
 

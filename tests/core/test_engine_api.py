@@ -7,6 +7,7 @@ import pytest
 
 from core.demo import build_demo
 from core.estimate import Engine
+from core.periods import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,80 @@ def test_chunks_drawn_on_several_threads_give_the_same_figures_bit_for_bit(
         )
     assert len(results[0][1]) > 3
     assert results[0] == results[1]
+
+
+# -- drivers of the uncertainty: entries, whatever the grouping ------------------------------
+
+
+def test_drivers_are_entries_whatever_the_grouping(demo_engine):
+    from core import engine
+
+    found = {
+        by: demo_engine.estimate("2026", by=by, samples=500, seed=2).drivers
+        for by in ("entry", "model", "phase", "scope", "site", "quarter", "month")
+    }
+    first = found["entry"]
+    assert 3 <= len(first) <= 10
+    for by, drivers in found.items():  # the same entries and shares for every grouping
+        assert [d["id"] for d in drivers] == [d["id"] for d in first], by
+        for d, e in zip(drivers, first, strict=True):
+            assert d["share_of_variance"] == pytest.approx(e["share_of_variance"], rel=1e-9)
+            assert d["location_kgco2e"] == pytest.approx(e["location_kgco2e"], rel=1e-9)
+    shares = [d["share_of_variance"] for d in first]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1 + 1e-9
+    titles = {(t, i): demo_engine.title(t, i) for t in (0, 1) for i in range(1, 60)}
+    for d in first:
+        assert list(d) == ["id", "name", "kind", "share_of_variance", "location_kgco2e"]
+        table, rid = d["id"].split(":")
+        assert table in engine.ENTRY_TABLES
+        assert d["name"] == titles[(engine.ENTRY_TABLES.index(table), int(rid))]
+        assert d["kind"] in engine.KINDS and d["location_kgco2e"] > 0
+    rows = demo_engine.estimate("2026", by="entry", samples=0).rows
+    top = first[0]
+    assert top["location_kgco2e"] == pytest.approx(
+        sum(r.location_kgco2e for r in rows if r.id == top["id"])
+    )
+    assert demo_engine.estimate("2026", by="quarter", samples=0).drivers == []
+
+
+def test_drivers_of_a_filtered_estimate_are_among_its_entries(demo_engine):
+    drivers = demo_engine.estimate("2026", samples=300).drivers
+    chosen = {
+        (1 if d["id"].startswith("deployments") else 0, int(d["id"].split(":")[1]))
+        for d in drivers[1:4]
+    }
+    filtered = demo_engine.estimate("2026", by="phase", samples=300, entries=chosen).drivers
+    assert {d["id"] for d in filtered} <= {d["id"] for d in drivers[1:4]}
+    assert sum(d["share_of_variance"] for d in filtered) == pytest.approx(1.0, abs=0.01)
+
+
+def test_driver_shares_match_the_covariance_of_the_drawn_entries(demo_engine):
+    """The shares ``entry_drivers`` works out from the units' moments are each entry's
+    covariance with the total over the total's variance, as a brute-force draw of every
+    unit (own error x shared multipliers) measures them."""
+    from core import engine, uncertainty
+
+    samples, seed = 20_000, 4
+    p, units = demo_engine.pieces, demo_engine.units()
+    keep, w = p.select(parse_period("2026"))
+    unit = units.of_line[p.line[keep]]
+    kg = p.location_kg[keep] * w
+    m_shared = uncertainty._shared_multipliers(units, demo_engine.assumptions, samples, seed)
+    own = uncertainty._OwnTable(units, np.float64)
+    got = uncertainty.entry_drivers(units, unit, kg, m_shared, own, top=1000)
+    c = np.bincount(unit, weights=kg, minlength=len(units.pair))
+    rng = np.random.default_rng(9)
+    levels = rng.integers(0, 2**own.level_bits, size=(len(c), samples))
+    x = own.table[(units.pair[:, None] << own.level_bits) | levels]
+    x *= m_shared[units.combo] * c[:, None]
+    total = x.sum(axis=0)
+    keys, inverse = np.unique(units.entry, return_inverse=True)
+    per_entry = np.zeros((len(keys), samples))
+    np.add.at(per_entry, inverse.ravel(), x)
+    cov = (per_entry - per_entry.mean(axis=1, keepdims=True)) @ (total - total.mean()) / samples
+    measured = dict(zip(keys.tolist(), (cov / total.var()).tolist(), strict=True))
+    assert len(got) > 10
+    for d in got:
+        assert d["share_of_variance"] == pytest.approx(measured[d["entry"]], abs=0.02)
+        assert d["kind"] in range(len(engine.KINDS))
+    assert sum(d["share_of_variance"] for d in got) == pytest.approx(1.0, abs=0.01)

@@ -125,6 +125,8 @@ def _units() -> uncertainty.Units:
         pair_hi=np.array([1.1]),
         combo_shared=np.zeros(1, dtype=np.int64),
         combo_pue=np.array([[1.0, 1.0]]),
+        entry=np.array([engine.entry_key(0, 1)], dtype=np.int64),
+        kind=np.zeros(1, dtype=np.int64),
     )
 
 
@@ -230,6 +232,28 @@ def test_the_note_on_a_central_figure_outside_its_range():
 def test_readme_documents_p50_part_and_mixed():
     section = README.split("`estimate` gives", 1)[1].split("\n`import`", 1)[0]
     for word in ("p50_kgco2e", '"part"', "operational", '"mixed"', "central"):
+        assert word in section, word
+
+
+def test_drivers_are_entries_in_json_and_table_whatever_the_grouping(demo_path, capsys):
+    out = main(
+        capsys, "estimate", demo_path, "--period", "2026", "--by", "quarter", "--format", "json"
+    )
+    drivers = json.loads(out)["uncertainty"]["drivers"]
+    assert drivers and all(d["id"].split(":")[0] in engine.ENTRY_TABLES for d in drivers)
+    for d in drivers:
+        assert set(d) == {"id", "name", "kind", "share_of_variance", "location_kgco2e"}
+        assert d["kind"] in engine.KINDS and 0.001 < d["share_of_variance"] <= 1
+    table = main(capsys, "estimate", demo_path, "--period", "2026", "--by", "phase")
+    listed = table.split("Entries driving the uncertainty", 1)[1].split("\n\n", 1)[0]
+    first = drivers[0]
+    assert f"{first['name']}  ({first['id']}, {first['kind']})" in listed
+    assert f"{first['share_of_variance'] * 100:.1f} %" in listed
+    none = main(capsys, "estimate", demo_path, "--samples", "0", "--format", "json")
+    assert json.loads(none)["uncertainty"]["drivers"] == []
+    assert "Entries driving" not in main(capsys, "estimate", demo_path, "--samples", "0")
+    section = README.split("`estimate` gives", 1)[1].split("\n`import`", 1)[0]
+    for word in ('"drivers"', '"share_of_variance"', '"location_kgco2e"', "whatever `--by`"):
         assert word in section, word
 
 

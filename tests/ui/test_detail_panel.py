@@ -363,3 +363,37 @@ def test_period_choices_list_years_with_their_quarters_newest_first():
     one = period_choices((dt.date(2026, 4, 1), dt.date(2026, 4, 30)), "2026-Q2")
     assert [v for _, v in one] == [LATEST, ALL_TIME, "2026", "2026-Q2"]
     assert period_choices(None, None) == [("Latest with activity", LATEST), ("All time", ALL_TIME)]
+
+
+def test_factor_lines_are_indented_under_their_formula_and_escaped():
+    from core.explain import Explanation
+
+    x = Explanation(
+        "deployments:1",
+        "t",
+        "2026",
+        [
+            (
+                "Energy (inference)",
+                ["1 kWh x PUE 1.2 = 1.2 kWh", "  PUE 1.2 of <b>DC</b>: your input"],
+            )
+        ],
+    )
+    text = detail_panel.explanation_html(x)
+    formula, factor = text.split("\n")[1:]
+    assert "margin: 4px 0 2px 10px" in formula and "margin: 0 0 2px 28px" in factor
+    assert ">PUE 1.2 of &lt;b&gt;DC&lt;/b&gt;: your input</p>" in factor
+
+
+def test_the_panel_shows_each_factors_source_and_whether_it_is_a_default(
+    qtbot, window, inventory_file
+):
+    _, ids = inventory_file
+    panel = window.details
+    select(window, "training_runs", ids["run"])
+    shown(qtbot, panel, f"training_runs:{ids['run']}")
+    text = panel.text.toPlainText()
+    assert "PUE 1.3 of Lyon: your input (site 'Lyon'; no source given)" in text
+    assert "Ember via Our World in Data, 2023, CC BY 4.0; default (shipped grid factors)" in text
+    assert "CO2 only: the source gives grams of CO2 per kWh, not CO2e" in text
+    assert "500 kWh measured at the IT boundary (your input: the training run)" in text
