@@ -22,6 +22,7 @@ from typing import Any
 
 from core.errors import ImportCancelled, ImportReadError
 from core.importing.csvsniff import CsvDialect, sniff
+from core.importing.sheet_limits import check_workbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".bak")
@@ -93,7 +94,9 @@ def open_source(
     CSV/TSV (and CodeCarbon ``.bak`` files) give one sheet named after the file; workbooks
     give every worksheet, hidden ones flagged. Empty sheets are left out. Raises
     :class:`ImportReadError` with a message naming the file for files that are missing,
-    of an unknown type, encrypted, corrupt, empty or suspiciously large when unpacked.
+    of an unknown type, encrypted, corrupt, empty or suspiciously large when unpacked, and
+    for workbooks with a sheet larger than the reader can hold
+    (:mod:`core.importing.sheet_limits`, checked before the reader sees the file).
     """
     path = Path(path)
     if not path.exists():
@@ -206,6 +209,40 @@ def _check_zip(path: Path, size: int) -> None:
         )
 
 
+#: workbooks whose sheet sizes were checked: (path, size, mtime) -> True (see below)
+_SIZES_CHECKED: OrderedDict[tuple, bool] = OrderedDict()
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse a workbook whose sheets the reader would build as grids too large to hold
+    (:mod:`core.importing.sheet_limits`): the reader would abort the process. Done once
+    per version of a file, as the sheets are read again and again while importing."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _SHEET_CACHE_LOCK:
+        if key in _SIZES_CHECKED:
+            return
+    try:
+        check_workbook(path)
+    except ImportReadError:
+        raise
+    except Exception as exc:  # the scan met bytes it cannot follow: so would the reader
+        raise ImportReadError(
+            f"{path.name}: cannot read the workbook; it is damaged or not a "
+            f"{path.suffix} file ({type(exc).__name__}: {exc})."
+        ) from exc
+    with _SHEET_CACHE_LOCK:
+        _SIZES_CHECKED[key] = True
+        while len(_SIZES_CHECKED) > 16:
+            _SIZES_CHECKED.popitem(last=False)
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is the reader's own failure (a Rust panic surfaces in Python as
+    ``PanicException``, which is not an ``Exception``), not a request to stop."""
+    return type(exc).__name__ == "PanicException"
+
+
 def _calamine_workbook(path: Path, size: int) -> Any:
     import python_calamine as pc
 
@@ -223,6 +260,7 @@ def _calamine_workbook(path: Path, size: int) -> Any:
         raise ImportReadError(
             f"{path.name}: this file is {what}, although its name ends in {path.suffix}."
         )
+    _check_sizes(path)
     try:
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError as exc:
@@ -230,7 +268,9 @@ def _calamine_workbook(path: Path, size: int) -> Any:
             f"{path.name}: the workbook is password-protected. Remove the password in your "
             "spreadsheet program, save it again and import that copy."
         ) from exc
-    except Exception as exc:  # calamine raises several unrelated types for damaged files
+    except BaseException as exc:  # calamine raises several unrelated types, even panics
+        if not isinstance(exc, Exception) and not _is_panic(exc):
+            raise
         raise ImportReadError(
             f"{path.name}: cannot read the workbook; it is damaged or not a "
             f"{path.suffix} file ({exc})."
@@ -260,7 +300,15 @@ def _load_sheet(path: Path, size: int, name: str, wb: Any = None) -> Any:
             return sheet
     if wb is None:
         wb = _calamine_workbook(path, size)
-    sheet = wb.get_sheet_by_name(name)
+    try:
+        sheet = wb.get_sheet_by_name(name)
+    except BaseException as exc:
+        if isinstance(exc, Exception) or _is_panic(exc):
+            raise ImportReadError(
+                f"{path.name}, sheet {name}: cannot read the sheet; the workbook is "
+                f"damaged ({exc})."
+            ) from exc
+        raise
     with _SHEET_CACHE_LOCK:
         _SHEET_CACHE[key] = sheet
         while len(_SHEET_CACHE) > _SHEET_CACHE_SIZE:
@@ -303,8 +351,10 @@ def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetIn
             last = sheet.end[0] if sheet.end else info.header_row
             info.n_rows = max(0, last - info.header_row)
             out.append(info)
-    except Exception as exc:
-        if isinstance(exc, (ImportReadError, ImportCancelled)):
+    except BaseException as exc:
+        if isinstance(exc, (ImportReadError, ImportCancelled)) or not (
+            isinstance(exc, Exception) or _is_panic(exc)
+        ):
             raise
         raise ImportReadError(f"{path.name}: cannot read the workbook ({exc}).") from exc
     return out
@@ -436,10 +486,31 @@ def iter_rows(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
         yield number, cells
 
 
-def _iter_workbook(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
+def _sheet_rows(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
+    """``(0-based index, cells)`` of every row of a workbook sheet as the reader gives
+    them; a value the reader cannot convert (a date-formatted number past any calendar)
+    is a read error naming the row, not an exception."""
     ws = _load_sheet(sheet.file, sheet.size, sheet.name)
+    rows = iter(ws.iter_rows())
+    index = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except BaseException as exc:
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
+            raise ImportReadError(
+                f"{sheet.label}, row {index + 1}: cannot read the row ({exc})."
+            ) from exc
+        yield index, row
+        index += 1
+
+
+def _iter_workbook(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
     first = sheet.header_row + 1
-    for i, row in enumerate(ws.iter_rows()):
+    for i, row in _sheet_rows(sheet):
         if i < first:
             continue
         # only text cells need a look (blank -> None, too long -> refused)
@@ -499,12 +570,11 @@ def _workbook_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], l
     """:func:`iter_chunks` of a workbook sheet: calamine's rows as they are (a blank text
     cell stays ``""``), padded or cut to the headers, blank rows skipped, and a cell
     longer than :data:`MAX_CELL_CHARS` refused as :func:`iter_rows` refuses it."""
-    ws = _load_sheet(sheet.file, sheet.size, sheet.name)
     width = len(sheet.headers)
     first = sheet.header_row + 1
     numbers: list[int] = []
     rows: list[list[Any]] = []
-    for i, row in enumerate(ws.iter_rows()):
+    for i, row in _sheet_rows(sheet):
         if i < first:
             continue
         if len(row) != width:

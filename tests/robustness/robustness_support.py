@@ -191,3 +191,30 @@ def kill_plan(
     points |= set(rng.sample(anywhere, min(n_random, len(anywhere))))
     delays = [round(rng.uniform(0.05, 1.1) * seconds, 3) for _ in range(n_timed)]
     return sorted(points), delays
+
+
+#: address space a child running a hostile import may use: far above what the import of
+#: a refused file needs (about 0.3 GB), far below what the reader asks for when a check
+#: fails to stop it (4 to 700 GB), so a regression ends the child, never the test runner
+CHILD_MEMORY_BYTES = 2 * 1024**3
+
+
+def cli_limited(
+    *args: str | Path, memory_bytes: int = CHILD_MEMORY_BYTES, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``python main.py ARGS`` to the end in a child whose address space is capped
+    at ``memory_bytes``: an allocation the cap refuses kills the child (a negative or
+    134 exit status for the test to report), not the process running the tests."""
+    prelude = (
+        "import resource, runpy, sys; "
+        f"resource.setrlimit(resource.RLIMIT_AS, ({memory_bytes}, {memory_bytes})); "
+        f"sys.argv = [{str(MAIN)!r}, *sys.argv[1:]]; "
+        f"runpy.run_path({str(MAIN)!r}, run_name='__main__')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", prelude, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )

@@ -6,6 +6,14 @@
   workbook reader (calamine) does not expand DTD entities: the import is refused at
   once with a message naming the file, nothing is expanded, fetched or read, and the
   inventory is unchanged. A DTD that is declared but not used changes nothing.
+* Sheets larger than the reader can hold: a few kilobytes that claim billions of cells
+  (one cell at XFD1048576, one cell repeated 90,000 x 1,000 times in an ODS, a forged
+  XLS DIMENSIONS record or far cell record, a far XLSB cell) are refused before the
+  reader builds them, with a message naming the sheet, and the inventory is unchanged.
+  These run in a child process with a capped address space, so that a regression shows
+  as a failed test, not a dead test runner. LibreOffice's padding (empty rows and
+  columns repeated to the sheet's full size) and empty formatted far cells are not
+  counted, as the reader does not build them either.
 * Formula neutralisation: every CSV the app writes for a spreadsheet (the export, the
   import's errors file, the command line's ``list`` and ``estimate`` in CSV, a chart's
   data) and the XLSX export start text cells beginning with ``= + - @`` (or a tab or
@@ -27,11 +35,19 @@ from pathlib import Path
 
 import pytest
 import python_calamine as pc
+import workbook_files as wf
 import xlsxwriter
+from robustness_support import ROOT, cli_limited, table_digests
 
 from core import cli
 from core.errors import ImportReadError
 from core.importing import export_inventory, open_source
+from core.importing.sheet_limits import (
+    MAX_ODS_SHEET_CELLS,
+    MAX_SHEET_CELLS,
+    MAX_SHEET_COLUMNS,
+    check_workbook,
+)
 from core.inventory import Inventory
 
 #: nine levels of ten: "lol" x 10^9 once expanded (3 GB)
@@ -226,6 +242,211 @@ def test_a_declared_but_unused_dtd_changes_nothing(inventory, tmp_path, listener
         names = [r[0] for r in inv.conn.execute("SELECT name FROM models ORDER BY id")]
     assert names == ["Support bot", "Declared & plain"]
     assert not _connected(listener)
+
+
+# -- sheets larger than the reader can hold ----------------------------------------------
+
+MODELS = [["Name", "Version"], ["Support bot", "3"]]
+
+
+def _xlsx_at(path: Path, ref: str, *, empty: bool = False) -> Path:
+    """The two rows of MODELS and one more cell at ``ref`` (any text, even past column
+    XFD): a value, or an empty cell with a format (written ``<c r="..." s="1"/>``, which
+    the reader skips). Written near the data, then moved by editing the XML: writing
+    far cells directly makes the writer itself hold hundreds of MB."""
+    plain = path.with_suffix(".plain.xlsx")
+    book = xlsxwriter.Workbook(str(plain))
+    sheet = book.add_worksheet("Models")
+    for r, values in enumerate(MODELS):
+        sheet.write_row(r, 0, values)
+    if empty:
+        sheet.write_blank(5, 5, None, book.add_format({"bold": True}))
+    else:
+        sheet.write(5, 5, "far")
+    book.close()
+    wf.rewrite_part(
+        plain,
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b'r="F6"', f'r="{ref}"'.encode()),
+    )
+    plain.unlink()
+    return path
+
+
+def _ods_models(path: Path, extra: str = "") -> Path:
+    return wf.ods(path, {"Models": wf.ods_values(MODELS) + extra})
+
+
+#: file name -> (writer, what the message says the sheet claims)
+HUGE = {
+    "far.xlsx": (
+        lambda p: _xlsx_at(p, "XFD1048576"),
+        "1,048,576 rows x 16,384 columns = 17,179,869,184 cells, its farthest cell is XFD1048576",
+    ),
+    "wide.xlsx": (lambda p: _xlsx_at(p, "ZZZ2"), "2 rows x 18,278 columns"),
+    "lowercase.xlsx": (lambda p: _xlsx_at(p, "xfd1048576"), "1,048,576 rows x 16,384 columns"),
+    "repeated.ods": (
+        lambda p: _ods_models(p, wf.ods_row([wf.ods_cell("x", 1_000)], 90_000)),
+        "90,002 rows x 1,000 columns = 90,002,000 cells",
+    ),
+    "wide.ods": (
+        lambda p: _ods_models(p, wf.ods_row([wf.ods_cell(1.0, 20_000)])),
+        "3 rows x 20,000 columns",
+    ),
+    "after-padding.ods": (  # empty rows between data count: the reader fills them in
+        lambda p: _ods_models(
+            p,
+            wf.ods_row([wf.ods_cell(None, 16_384)], 1_048_000) + wf.ods_row([wf.ods_cell(2.0, 30)]),
+        ),
+        "1,048,003 rows x 30 columns",
+    ),
+    "dimensions.xls": (
+        lambda p: wf.xls(
+            p, [(0, 0, "Name"), (0, 1, "Version")], dimensions=(0, 1_048_576, 0, 16_384)
+        ),
+        "1,048,576 rows x 16,384 columns (as its DIMENSIONS record says)",
+    ),
+    "cell.xls": (
+        lambda p: wf.xls(p, [(0, 0, "Name"), (0, 1, "Version"), (60_000, 65_000, 1.0)]),
+        "60,001 rows x 65,001 columns",
+    ),
+    "far.xlsb": (
+        lambda p: wf.xlsb(p, [(0, 0, "Name"), (0, 1, "Version"), (1_048_575, 16_383, "far")]),
+        "1,048,576 rows x 16,384 columns",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_sheets_larger_than_the_reader_can_hold_are_refused(inventory, tmp_path, name):
+    write, claim = HUGE[name]
+    path = write(tmp_path / name)
+    assert path.stat().st_size < 100_000  # small on disk: the danger is in the grid
+    before = table_digests(inventory)
+    t0 = time.perf_counter()
+    proc = cli_limited("import", inventory, path, timeout=60)
+    took = time.perf_counter() - t0
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr
+    assert f"{name}, sheet Models: the sheet claims {claim}" in proc.stderr, proc.stderr
+    assert "refusing to read it" in proc.stderr
+    assert took < 30, f"took {took:.1f} s"
+    assert table_digests(inventory) == before
+
+
+def test_the_limits_are_what_the_message_says():
+    assert MAX_SHEET_CELLS == 50_000_000
+    assert MAX_ODS_SHEET_CELLS == 20_000_000
+    assert MAX_SHEET_COLUMNS == 16_384  # Excel's and LibreOffice's own width
+
+
+#: file name -> writer of a workbook that looks large but is not, for the reader
+NOT_HUGE = {
+    "empty-formatted-far.xlsx": lambda p: _xlsx_at(p, "XFD1048576", empty=True),
+    "ten-million.xlsx": lambda p: _xlsx_at(p, "J1000000"),  # 10,000,000 cells: allowed
+    "padded.ods": lambda p: _ods_models(  # LibreOffice's padding after the data
+        p, wf.ods_row([wf.ods_cell(None, 16_384)], 1_048_000) + wf.ods_row([wf.ods_cell()])
+    ),
+    "models.xls": lambda p: wf.xls(
+        p, [(0, 0, "Name"), (0, 1, "Version"), (1, 0, "Support bot"), (1, 1, "3")]
+    ),
+    "models.xlsb": lambda p: wf.xlsb(
+        p, [(0, 0, "Name"), (0, 1, "Version"), (1, 0, "Support bot"), (1, 1, "3")]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_HUGE))
+def test_what_the_reader_does_not_build_is_not_counted(inventory, tmp_path, name):
+    path = NOT_HUGE[name](tmp_path / name)
+    check_workbook(path)  # the scan alone: safe in this process
+    proc = cli_limited("import", inventory, path, timeout=60)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    with Inventory.open(inventory) as inv:
+        names = {r[0] for r in inv.conn.execute("SELECT name FROM models")}
+    assert "Support bot" in names
+
+
+_HEADER_XML = (
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>Version</t></is></c></row>'
+)
+_X_HEADER_XML = _HEADER_XML.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
+#: sheet XML (after the header row) that places a cell at XFD1048576 for the reader in
+#: less usual ways
+UNUSUAL_XLSX = {
+    "no r on the cell": _HEADER_XML + b'<row r="1048576"><c><v>1</v></c></row>'
+                        b'<row r="2"><c r="XFD2"><v>1</v></c></row>',
+    "namespace prefix": _HEADER_XML
+                        + b'<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>',
+    "prefix throughout": _X_HEADER_XML
+                         + b'<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>',
+    "a second prefix": _X_HEADER_XML
+                       + b'<x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c>'
+                       b'<y:c r="XFD1048576"><y:v>1</y:v></y:c></x:row>',
+    "no prefix after a prefix": _X_HEADER_XML
+                                + b'<x:row r="2"><c r="XFD1048576"><v>1</v></c></x:row>',
+    "r not first": _HEADER_XML + b'<row r="1048576"><c s="0" r="XFD1048576"><v>1</v></c></row>',
+    "single quotes": _HEADER_XML + b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>",
+    "spaces around =": _HEADER_XML
+                       + b'<row r="1048576"><c  r = "XFD1048576"><v>1</v></c></row>',
+    "> in an attribute": _HEADER_XML
+                         + b'<row r="1048576"><c s=">" r="XFD1048576"><v>1</v></c></row>',
+}  # fmt: skip
+_ODS_HEAD = wf.ods_values(MODELS)
+#: ODS content that repeats a valued cell past the limit in less usual ways
+UNUSUAL_ODS = {
+    "repeat as character references": '<table:table-row table:number-rows-repeated="&#57;&#48;'
+    '&#48;&#48;&#48;"><table:table-cell table:number-columns-repeated="1000"'
+    ' office:value-type="float" office:value="1"/></table:table-row>',
+    "a stray row end tag": '<table:table-row><table:table-cell office:value-type="float"'
+    ' office:value="1"></table:table-row></table:table-cell><table:table-cell'
+    ' table:number-columns-repeated="16000" office:value-type="float" office:value="1"/>'
+    '</table:table-row><table:table-row table:number-rows-repeated="5000">'
+    '<table:table-cell office:value-type="float" office:value="1"/></table:table-row>',
+    "covered cells": '<table:table-row table:number-rows-repeated="30000">'
+    '<table:covered-table-cell table:number-columns-repeated="1000"'
+    ' office:value-type="float" office:value="1"/></table:table-row>',
+    "rows in a group": '<table:table-row-group><table:table-row table:number-rows-repeated="30000">'
+    '<table:table-cell table:number-columns-repeated="1000" office:value-type="float"'
+    ' office:value="1"/></table:table-row></table:table-row-group>',
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNUSUAL_XLSX))
+def test_the_check_sees_cells_written_unusually_in_xlsx(tmp_path, case):
+    """Each of these makes the reader abort (checked by hand); the check (which alone
+    runs here, safely) must see the far cell however it is written."""
+    plain = _xlsx_at(tmp_path / "plain.xlsx", "B2")
+    xml = b"<sheetData>" + UNUSUAL_XLSX[case] + b"</sheetData>"
+    path = wf.rewrite_part(
+        plain,
+        tmp_path / "unusual.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: re.sub(rb"<sheetData>.*</sheetData>", xml, d, flags=re.S),
+    )
+    with pytest.raises(ImportReadError, match=r"unusual\.xlsx, sheet Models: the sheet claims"):
+        check_workbook(path)
+
+
+@pytest.mark.parametrize("case", sorted(UNUSUAL_ODS))
+def test_the_check_sees_cells_repeated_unusually_in_ods(tmp_path, case):
+    path = wf.ods(tmp_path / "unusual.ods", {"Models": _ODS_HEAD + UNUSUAL_ODS[case]})
+    with pytest.raises(ImportReadError, match=r"unusual\.ods, sheet Models: the sheet claims"):
+        check_workbook(path)
+
+
+@pytest.mark.parametrize("name", ["inventory_q3.xlsx", "inventory_q3.ods"])
+def test_workbooks_saved_by_libreoffice_pass_the_check(name):
+    """LibreOffice writes every row out to column 16,384 and every sheet to row
+    1,048,576 (repeated empty cells and rows): none of it counts."""
+    path = ROOT / "tests" / "data" / "import" / name
+    if name.endswith(".ods"):
+        with zipfile.ZipFile(path) as zf:
+            content = zf.read("content.xml")
+        assert b'number-rows-repeated="1048569"' in content  # the padding is there
+    check_workbook(path)
 
 
 # -- formula neutralisation of what the app writes ----------------------------------------
