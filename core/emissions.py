@@ -118,6 +118,9 @@ class PieceResults:
         candidates = order[lo:hi]
         if len(order) < len(self.line):  # appended since the index was built
             candidates = np.concatenate([candidates, np.arange(len(order), len(self.line))])
+        # in piece order: the many gathers by these indices that follow then read memory
+        # forwards instead of at random (about a third faster for a quarter)
+        candidates = np.sort(candidates)
         f, t = self.first_day[candidates], self.last_day[candidates]
         inside = np.minimum(t, last) - np.maximum(f, first) + 1
         weight = np.where(

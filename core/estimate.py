@@ -295,6 +295,8 @@ class Engine:
             inside = np.isin(lines.entry_keys()[p.line[keep]], wanted)
             keep, w = keep[inside], w[inside]
         line = p.line[keep]
+        kind_l = lines.kind[line]  # each line's kind and scope, gathered once
+        scope_l = self._scope(line, kind_l)
         values = {
             "energy_kwh": p.facility_kwh[keep] * w,
             "location_kgco2e": p.location_kg[keep] * w,
@@ -302,7 +304,9 @@ class Engine:
             "water_l": p.water_l[keep] * w,
             "renewable_kwh": p.renewable_kwh[keep] * w,
         }
-        group_key, group_info = self._groups(by, line, p.start[keep], p.dated[keep])
+        group_key, group_info = self._groups(
+            by, line, p.start[keep], p.dated[keep], kind_l, scope_l
+        )
         n_groups = len(group_info)
         sums = {k: np.bincount(group_key, weights=v, minlength=n_groups) for k, v in values.items()}
         ranges = uncertainty.monte_carlo(
@@ -319,15 +323,15 @@ class Engine:
         # what the lines of each group are: one value, or "mixed" (an entry's part is
         # one kind at one site; its tier may differ by month: the one carrying most kg)
         present = (loc != 0) | (values["energy_kwh"] != 0)
-        kinds = _per_group(lines.kind[line], engine.KINDS, group_key, n_groups, present)
+        kinds = _per_group(kind_l, engine.KINDS, group_key, n_groups, present)
         parts = _per_group(
-            (lines.kind[line] == engine.EMBODIED).astype(np.int64),
+            (kind_l == engine.EMBODIED).astype(np.int64),
             PARTS,
             group_key,
             n_groups,
             present,
         )
-        scopes = _per_group(self._scope(line), SCOPES, group_key, n_groups, present)
+        scopes = _per_group(scope_l, SCOPES, group_key, n_groups, present)
         if by == "entry":
             codes = _dominant_per_group(
                 lines.tier[line], len(engine.TIERS), group_key, n_groups, loc
@@ -377,7 +381,8 @@ class Engine:
         totals = {k: totals[k] for k in (*FIELDS, "renewable_kwh")}
         drivers = self._drivers(ranges.drivers)
         notes = self._period_notes(period, keep)
-        notes += emissions.market_notes(p, keep, lines, self.sites)
+        if ((scope_l == 1) & (values["energy_kwh"] > 0)).any():  # as emissions.market_notes
+            notes.append(emissions.CLOUD_MARKET_NOTE)  # cloud or API electricity
         notes += engine.not_estimated(
             self.notes, self.activity, period, [entry] if entry is not None else entries
         )
@@ -415,14 +420,21 @@ class Engine:
             )
         return out
 
-    def _scope(self, line: np.ndarray) -> np.ndarray:
-        """Scope code per line: 0 Scope 2, 1 Scope 3 cat. 1, 2 Scope 3 cat. 2."""
+    def _scope(self, line: np.ndarray, kind: np.ndarray | None = None) -> np.ndarray:
+        """Scope code per line: 0 Scope 2, 1 Scope 3 cat. 1, 2 Scope 3 cat. 2 (``kind``:
+        the lines' kinds, when already gathered)."""
         own = self.sites.scope2[self.lines.site[line]]
-        embodied = self.lines.kind[line] == engine.EMBODIED
+        embodied = (self.lines.kind[line] if kind is None else kind) == engine.EMBODIED
         return np.where(embodied, np.where(own, 2, 1), np.where(own, 0, 1))
 
     def _groups(
-        self, by: str, line: np.ndarray, start: np.ndarray, dated: np.ndarray
+        self,
+        by: str,
+        line: np.ndarray,
+        start: np.ndarray,
+        dated: np.ndarray,
+        kind: np.ndarray,
+        scope: np.ndarray,
     ) -> tuple[np.ndarray, list[dict[str, str]]]:
         lines = self.lines
         if by == "entry":
@@ -438,9 +450,9 @@ class Engine:
         if by == "model":
             raw = self._model_of(line)
         elif by == "phase":
-            raw = lines.kind[line]
+            raw = kind
         elif by == "scope":
-            raw = self._scope(line)
+            raw = scope
         else:
             raw = lines.site[line]
         unique, inverse = emissions.factorise(raw.astype(np.int64))  # few distinct: no sort
