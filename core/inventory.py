@@ -205,6 +205,10 @@ class Inventory(TableViews):
         self._joins_cache: dict[str, tuple[str, dict[str, str]]] = {}
         self._cache = _Cache()
         self._closed = False
+        #: whether this connection committed a write (closing then stores query-planner
+        #: statistics; a session that only read, or whose writes were all refused,
+        #: leaves the file byte for byte as it was)
+        self._wrote = False
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -289,7 +293,13 @@ class Inventory(TableViews):
                 if from_version == 0:
                     inv._set_meta("created_at", now_iso())
                     inv._set_meta("created_by_version", __version__)
-                inv._set_meta("last_opened_by_version", __version__)
+                last = conn.execute(
+                    "SELECT value FROM meta WHERE key = 'last_opened_by_version'"
+                ).fetchone()
+                if last is None or last[0] != __version__:  # opening writes nothing else
+                    inv._set_meta("last_opened_by_version", __version__)
+            # only an upgrade counts as this session's write (see close)
+            inv._wrote = bool(steps)
             return inv
         except sqlite3.Error as exc:
             conn.close()
@@ -312,12 +322,13 @@ class Inventory(TableViews):
 
     def close(self, *, optimize: bool = True) -> None:
         """Close the connection (checkpointing the WAL into the main file); closing again
-        does nothing. ``optimize=False``: write no query-planner statistics first (a
-        file found damaged is written no more than closing needs)."""
+        does nothing. Query-planner statistics are stored first when this connection
+        committed a write, unless ``optimize=False`` (a file found damaged is written no
+        more than closing needs)."""
         if self._closed:
             return
         self._closed = True
-        if optimize:
+        if optimize and self._wrote:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("PRAGMA optimize")
         self.conn.close()
@@ -387,6 +398,7 @@ class Inventory(TableViews):
         except BaseException:
             self._cache.clear()  # still open: whoever rolls it back leaves nothing stale
             raise
+        self._wrote = True
 
     def _set_meta(self, key: str, value: str) -> None:
         with self._writing():

@@ -178,8 +178,19 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
     except ValueError:
         gpus = None
     hours = seconds / 3600 if seconds is not None else None
+    # the problem of a duration reaching past the calendar from the timestamp (damaged)
+    past_calendar = None
     if stamp is not None:
-        start = stamp - dt.timedelta(seconds=seconds or 0)
+        try:
+            start = stamp - dt.timedelta(seconds=seconds or 0)
+        except OverflowError:  # before year 1 or after 9999, or past what timedelta holds
+            shown = str(get.get("duration")).strip()[:40]
+            past_calendar = (
+                f"duration '{shown}' s would start the run before year 1 or after 9999 "
+                "(counted back from its timestamp): give the run's length in seconds"
+            )
+            problems["wall_hours"] = past_calendar
+            start, hours = stamp, None
         start_date, end_date = start.date().isoformat(), stamp.date().isoformat()
     else:
         start_date = end_date = None
@@ -208,6 +219,8 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
         if "start_date" in problems:
             problems["period_start"] = problems.pop("start_date")
         problems.pop("wall_hours", None)
+        if past_calendar:  # usage rows have no wall hours: the duration gives device-hours
+            problems["device_hours"] = past_calendar
         return values, problems
     values.update(
         name=f"{task or project} {when}".strip(),

@@ -626,9 +626,11 @@ def _csv_read_error(
     """The message for a CSV that cannot be read past ``line``: what is wrong and what to do."""
     name = sheet.file.name
     if isinstance(exc, UnicodeDecodeError):
+        # exc.start counts from the block being decoded, not from the start of the file;
+        # the file was checked whole when it was opened, so it changed since
         return ImportReadError(
-            f"{name}: the text is not valid {sheet.dialect.encoding} "
-            f"(byte {exc.start:,}); save it as UTF-8 and try again."
+            f"{name}, after line {line}: the text is not valid {sheet.dialect.encoding} "
+            "(the file changed while it was being read?); save it as UTF-8 and try again."
         )
     if "field larger than field limit" in str(exc):
         return ImportReadError(

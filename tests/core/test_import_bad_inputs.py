@@ -173,3 +173,18 @@ def test_read_errors_are_ledger_errors(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(ImportReadError, match=r"x\.csv"):
         open_source(path)
+
+
+def test_a_refused_codecarbon_log_leaves_the_file_byte_for_byte(inventory, tmp_path, capsys):
+    """A refused import writes nothing, not even the query planner's statistics that
+    closing stores after a session that committed something."""
+    sample = Path(__file__).parents[1] / "data" / "import" / "fra_emissions.csv"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    bad = lines[1].split(",")
+    bad[header.index("duration")] = "-5"  # a negative duration: the row is refused
+    path = tmp_path / "emissions.csv"
+    path.write_text("\n".join([lines[0], ",".join(bad), *lines[2:]]) + "\n", encoding="utf-8")
+    code, text = _run(inventory, str(path), "--kind", "codecarbon", capsys=capsys)
+    assert code == 1, text
+    assert "duration" in text
