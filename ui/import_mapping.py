@@ -127,17 +127,22 @@ def convert_preview(
         return add_titles(inv, plan)
 
 
-def apply_saved_mappings(path: Any, infos: list[Any], name: str) -> list[SheetMapping | None]:
+def apply_saved_mappings(
+    path: Any, infos: list[Any], name: str
+) -> tuple[list[SheetMapping | None], dict[tuple[str, str], int | str]]:
     """Runs on a worker: the preset ``name`` applied to each sheet by the core's
     :func:`core.importing.presets.apply_preset` (columns matched by header text, the
     sheet's date order settled from the whole column when the preset has none);
-    None for a sheet none of whose columns the preset knows."""
+    None for a sheet none of whose columns the preset knows. Also the reference
+    choices saved with the preset (records still there under the same title)."""
     from core.importing.presets import apply_preset as core_apply_preset
+    from core.importing.presets import load_preset_resolutions
     from core.inventory import Inventory
 
     with Inventory.open(path) as inv:
         saved = importing.load_preset(inv, name)
-    return [core_apply_preset(info, saved) for info in infos]
+        choices = load_preset_resolutions(inv, name)
+    return [core_apply_preset(info, saved) for info in infos], choices
 
 
 class MappingPage(WizardPage):
@@ -603,7 +608,8 @@ class MappingPage(WizardPage):
             return
         mappings = [s.mapping for s in wizard.chosen() if s.mapping is not None]
         try:
-            importing.save_preset(wizard.inventory, name, mappings)
+            # with the reference choices made so far: next quarter's file asks nothing
+            importing.save_preset(wizard.inventory, name, mappings, dict(wizard.resolutions))
         except LedgerError as exc:
             QMessageBox.warning(self, "Cannot save the mapping", literal(str(exc)))
             return
@@ -620,17 +626,25 @@ class MappingPage(WizardPage):
         self._load = wizard.start_job(lambda _p, _c: apply_saved_mappings(path, infos, name))
         self.busy.follow(self._load, f"Applying the mapping '{name}'")
         self._load.finished.connect(
-            lambda mappings, job=self._load, n=name: self._on_preset_finished(job, n, mappings)
+            lambda result, job=self._load, n=name: self._on_preset_finished(job, n, *result)
         )
         self._load.failed.connect(
             lambda message, job=self._load: self._on_preset_failed(job, message)
         )
         self.completeChanged.emit()
 
-    def _on_preset_finished(self, job: Job, name: str, mappings: list[SheetMapping | None]) -> None:
+    def _on_preset_finished(
+        self,
+        job: Job,
+        name: str,
+        mappings: list[SheetMapping | None],
+        choices: dict[tuple[str, str], int | str],
+    ) -> None:
         if job is not self._load:
             return
         self._load = None
+        for key, value in choices.items():  # choices made in this wizard win
+            self.wizard().resolutions.setdefault(key, value)
         unfit = []
         for choice, mapping in zip(self.wizard().chosen(), mappings, strict=False):
             if mapping is None:

@@ -891,3 +891,32 @@ def test_typing_the_file_value_again_takes_the_fix_back(qtbot, window, tmp_path)
     assert wizard.chosen()[0].edits == {} and wizard.chosen()[0].edited_from == {}
     assert wizard.plans[0].invalid == 1
     wizard.reject()
+
+
+def test_a_preset_keeps_the_reference_choices(qtbot, window, inv_path, tmp_path, monkeypatch):
+    """Saving a mapping keeps the choices made for unmatched values: applying it next
+    quarter chooses the same records (here TPU v4 linked to the TPU v2 record)."""
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "Run name,Model,Kind,GPU type\nr1,Llama 3.1 8B,Fine-tuning,Google TPU v4\n",
+        encoding="utf-8",
+    )
+    tpu = next(rid for rid, title in window.inventory.ref_options("hardware") if "TPU v2" in title)
+    wizard = open_wizard(qtbot, window, [path])
+    to_page(qtbot, wizard, wizard.REFERENCES)
+    wizard.resolutions[("hardware_id", "Google TPU v4")] = tpu  # the user's choice
+    while wizard.currentId() != wizard.MAPPING:
+        wizard.back()
+    page = wizard.currentPage()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Quarterly runs", True))
+    page.save_preset_button.click()
+    wizard.reject()
+
+    wizard = open_wizard(qtbot, window, [path])
+    advance(qtbot, wizard, wizard.SHEETS)
+    advance(qtbot, wizard, wizard.MAPPING)
+    page = wizard.currentPage()
+    page.presets.setCurrentText("Quarterly runs")
+    page.apply_preset_button.click()
+    qtbot.waitUntil(lambda: ("hardware_id", "Google TPU v4") in wizard.resolutions)
+    assert wizard.resolutions[("hardware_id", "Google TPU v4")] == tpu
