@@ -43,6 +43,8 @@ COMMANDS = (
     "explain",
     "settings",
     "import",
+    "imports",
+    "undo-import",
     "export",
     "report",
     "close",
@@ -138,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     from core import import_cli
 
     import_cli.add_parsers(sub)
+
+    p = sub.add_parser("imports", help="list the recorded imports (file, SHA-256, counts, undone)")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file to read")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+
+    p = sub.add_parser("undo-import", help="take back one recorded import in one step")
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file to change")
+    p.add_argument(
+        "import_id", metavar="IMPORT_ID", type=int, help="the import's id (see 'imports')"
+    )
     return parser
 
 
@@ -208,6 +225,12 @@ def main(
                 return EXIT_USAGE
             with Inventory.open(args.inventory) as inv:
                 report_commands.run(inv, args, out, pdf_writer)
+        elif args.command == "imports":
+            with Inventory.open(args.inventory) as inv:
+                _imports(inv, args.format, out)
+        elif args.command == "undo-import":
+            with Inventory.open(args.inventory) as inv:
+                _undo_import(inv, args.import_id, out)
         elif args.command in ("import", "export"):
             from core import import_cli
 
@@ -274,6 +297,58 @@ def _settings(inv: Inventory, assignments: list[str], out: TextIO) -> None:
         print(f"{key} = {inv.meta(key, allowed[0])}  (one of: {', '.join(allowed)})", file=out)
 
 
+def _imports(inv: Inventory, fmt: str, out: TextIO) -> None:
+    """The ``imports`` command: every recorded import, oldest first."""
+    from core.importing.history import COUNT_KEYS, list_imports, when_text
+
+    records = list_imports(inv)
+    if fmt == "json":
+        json.dump([r.to_json() for r in records], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return
+    headers = ["id", "time", "file", "sheet", "SHA-256", *COUNT_KEYS, "state"]
+    numeric = [True, False, False, False, False, *(True for _ in COUNT_KEYS), False]
+    rows = [
+        [
+            str(r.id),
+            when_text(r.at),
+            r.file_name,
+            r.sheet,
+            "; ".join(h[:12] for h in r.sha256.split("; ")),
+            *(f"{r.totals[k]:,}" for k in COUNT_KEYS),
+            f"undone {when_text(r.undone_at)}" if r.undone else "imported",
+        ]
+        for r in records
+    ]
+    _print_aligned(headers, rows, numeric, out)
+    undone = sum(r.undone for r in records)
+    noun = "import" if len(records) == 1 else "imports"
+    print(f"({len(records):,} {noun}, {undone:,} undone)", file=out)
+
+
+def _undo_import(inv: Inventory, import_id: int, out: TextIO) -> None:
+    """The ``undo-import`` command: one transaction, refused (LedgerError) with what
+    blocks it; an unknown id is a RecordNotFoundError."""
+    from core.importing.commit import undo_import
+    from core.importing.history import get_import
+
+    record = get_import(inv, import_id)  # unknown: exit 2, before anything is locked
+    snapshot = undo_import(inv, import_id)
+    removed = [schema.table(t).count_text(len(rows)) for t, rows in snapshot.inserted if rows]
+    restored: dict[str, int] = {}
+    for table, _rid, old, _new in snapshot.updated:
+        if old:
+            restored[table] = restored.get(table, 0) + 1
+    parts = []
+    if removed:
+        parts.append(f"removed {', '.join(removed)}")
+    if restored:
+        counts = ", ".join(schema.table(t).count_text(n) for t, n in restored.items())
+        parts.append(f"put back the old values of {counts}")
+    done = "; ".join(parts) or "it had written nothing"
+    print(f"Undid import {import_id} ({record.file_name}): {done}.", file=out)
+
+
 def _records(inv: Inventory, table: str, search: str) -> Iterator[dict[str, Any]]:
     """Records in id order (or search order) as stored values plus reference titles."""
     spec = schema.table(table)
@@ -327,9 +402,17 @@ def _print_table(spec: schema.TableSpec, records: Iterator[dict[str, Any]], out:
         for f, k in zip(fields, keys[1:], strict=True):
             cells.append(format_cell(f, rec[k]))
         rows.append(cells)
+    _print_aligned(headers, rows, numeric, out)
+    print(f"({spec.count_text(len(rows))})", file=out)
+
+
+def _print_aligned(
+    headers: Sequence[str], rows: list[list[str]], numeric: Sequence[bool], out: TextIO
+) -> None:
+    """Aligned columns: numbers right, text left, a rule under the headers."""
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
-    def line(cells: list[str]) -> str:
+    def line(cells: Sequence[str]) -> str:
         parts = [
             c.rjust(w) if num else c.ljust(w)
             for c, w, num in zip(cells, widths, numeric, strict=True)
@@ -340,4 +423,3 @@ def _print_table(spec: schema.TableSpec, records: Iterator[dict[str, Any]], out:
     print("  ".join("-" * w for w in widths), file=out)
     for r in rows:
         print(line(r), file=out)
-    print(f"({spec.count_text(len(rows))})", file=out)

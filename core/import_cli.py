@@ -445,7 +445,10 @@ def _report(
     if args.dry_run:
         head = "Dry run, nothing written"
     elif written:
-        head = f"Imported (import {import_id}, undo it in the app)"
+        head = (
+            f"Imported (import {import_id}; undo it with File > Import History in the app "
+            f"or 'undo-import {args.inventory} {import_id}')"
+        )
     else:
         head = "Nothing was imported (fix the rows above or use --skip-invalid)"
     print(head + ":", file=out)

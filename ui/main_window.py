@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.read_only_reason: str | None = None
         self.setAcceptDrops(True)  # a spreadsheet dropped on the window starts an import
         self.import_wizard: QWidget | None = None
+        #: File > Import History… while it is open (window-modal)
+        self.import_history: QWidget | None = None
 
         self._no_inventory: NoInventoryPanel | None = None  # built when first shown
         #: shown while the initial inventory opens, right after the window first paints
@@ -208,6 +210,11 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(
             "&Export…", self.export_inventory, tip="Write this inventory to XLSX, CSV or JSON"
         )
+        self.import_history_action = self._action(
+            "Import &History…",
+            self.show_import_history,
+            tip="The imports recorded in this inventory; undo one of them",
+        )
         self.template_action = self._action(
             "Save Import &Template…",
             self.save_import_template,
@@ -280,7 +287,14 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addAction(self.demo_action)
         file_menu.addSeparator()
-        file_menu.addActions([self.import_action, self.export_action, self.template_action])
+        file_menu.addActions(
+            [
+                self.import_action,
+                self.import_history_action,
+                self.export_action,
+                self.template_action,
+            ]
+        )
         file_menu.addSeparator()
         file_menu.addAction(self.report_action)
         file_menu.addSeparator()
@@ -396,12 +410,13 @@ class MainWindow(QMainWindow):
             self.close_action,
             self.settings_action,
             self.import_action,
+            self.import_history_action,
             self.export_action,
             self.report_action,
         ):
             action.setEnabled(True)
         if read_only_reason is not None:  # looking, searching and explaining stay
-            for action in (self.settings_action, self.import_action):
+            for action in (self.settings_action, self.import_action, self.import_history_action):
                 action.setEnabled(False)
         self.settings.add_recent_file(inventory.path)
         self.settings.set_last_inventory(inventory.path)
@@ -474,6 +489,7 @@ class MainWindow(QMainWindow):
             self.close_action,
             self.settings_action,
             self.import_action,
+            self.import_history_action,
             self.export_action,
             self.report_action,
         ):
@@ -855,6 +871,22 @@ class MainWindow(QMainWindow):
             from ui.import_wizard import export_inventory_dialog
 
             export_inventory_dialog(self, self.inventory)
+
+    def show_import_history(self) -> None:
+        """File > Import History…: the recorded imports; undoing one goes through the
+        editor, so Edit > Undo puts it back (``ui.import_history_dialog``)."""
+        if self.inventory is None or self.editor is None or self.read_only_reason is not None:
+            return
+        from ui.import_history_dialog import ImportHistoryDialog
+
+        dialog = None
+        with self._reading():  # a damaged page found on the way: the restore offer
+            dialog = ImportHistoryDialog(self.inventory, self.editor, self)
+        if dialog is None:
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_history = dialog
+        dialog.open()
 
     def save_import_template(self) -> None:
         from ui.import_wizard import save_template_dialog

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import checks, schema
-from core.errors import ImportCancelled, ImportInvalidError, LedgerError
+from core.errors import ImportCancelled, ImportInvalidError, LedgerError, RecordNotFoundError
 from core.importing import matching
 from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner, escape_text
 from core.importing.reading import clear_sheet_cache
@@ -465,10 +465,13 @@ def undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
     """Take back import ``import_id`` in one transaction: delete the rows it inserted,
     restore the values it changed. Returns what was taken (for redo).
 
-    Refused with :class:`LedgerError` when the import does not exist or is already undone,
-    or when records were added since into its id ranges; an SQLite error on the way (a
-    constraint, a locked or read-only file) is reported as a :class:`LedgerError` too,
-    with nothing changed.
+    Refused with :class:`RecordNotFoundError` when the import does not exist, and with
+    :class:`LedgerError` naming what blocks it when it is already undone or when undoing
+    it would lose later work: rows it added or changed that were edited since (by hand
+    or by a later import), records added since that refer to rows it added, rows it
+    changed that were deleted since (``core.importing.history.undo_blockers``). An SQLite
+    error on the way (a constraint, a locked or read-only file) is reported as a
+    :class:`LedgerError` too, with nothing changed.
     """
     try:
         return _undo_import(inv, import_id)
@@ -483,9 +486,11 @@ def _undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
         "SELECT undone_at, file_name FROM imports_log WHERE id = ?", (import_id,)
     ).fetchone()
     if row is None:
-        raise LedgerError(f"There is no import {import_id} in this inventory.")
+        raise RecordNotFoundError(f"There is no import {import_id} in this inventory.")
     if row[0]:
-        raise LedgerError(f"Import {import_id} ({row[1]}) was already undone on {row[0]}.")
+        raise LedgerError(
+            f"Cannot undo import {import_id} ({row[1]}): it was already undone on {row[0]}."
+        )
     changes = inv.conn.execute(
         "SELECT table_name, action, first_id, last_id, old_values FROM import_changes "
         "WHERE import_id = ? ORDER BY id",
@@ -502,6 +507,11 @@ def _undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
     updated: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []
     log: list[tuple] = []
     with inv.transaction():
+        # checked inside the write transaction: nothing can change between check and undo
+        from core.importing.history import undo_refusal
+
+        if refusal := undo_refusal(inv, import_id):
+            raise LedgerError(refusal)
         for table, action, first, last, old_json in reversed(changes):
             spec = schema.table(table)
             names = ("id", *spec.field_names)
@@ -528,8 +538,10 @@ def _undo_import(inv: Inventory, import_id: int) -> ImportSnapshot:
                 ).fetchone()[0]
                 if n and not _all_from_import(inv, import_id, dep.table, dep.column, first, last):
                     raise LedgerError(
-                        f"Cannot undo import {import_id}: {schema.table(dep.table).count_text(n)} "
-                        f"added since refer to {spec.plural_noun} it created. Delete those first."
+                        f"Cannot undo import {import_id} ({row[1]}): "
+                        f"{schema.table(dep.table).count_text(n)} added or changed since "
+                        f"{'refers' if n == 1 else 'refer'} to {spec.plural_noun} it added. "
+                        "Delete or change those first; nothing was changed."
                     )
             inv.conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (first, last))
             inserted.insert(0, (table, rows))

@@ -8,6 +8,15 @@ needed, CSV and JSON use Python's shortest exact form), dates are date cells in 
 ISO text elsewhere. Text starting with = + - @ is prefixed with ' so that spreadsheet
 programs show it instead of running it (the importer takes the ' off again).
 
+The export also holds the engine's estimates (``core.estimate``), for reading only: one
+row per entry and part (an entry's operational and embodied parts) for all time and then
+for each quarter with activity, with energy (kWh), location- and market-based emissions
+and savings (kgCO2e), water (L) and the P5/P95 of the location-based figure from
+:data:`ESTIMATE_SAMPLES` Monte Carlo draws with seed :data:`ESTIMATE_SEED` (what
+``estimate --period ...`` prints by default). XLSX gets them as a last sheet
+"Estimates", CSV as ``<stem>-estimates.csv``, JSON under ``"estimates"``. The importer
+recognises neither the sheet nor the file as a table, so the round trip is unchanged.
+
 Every file is written whole or not at all through :mod:`core.output_file` (a synced
 temporary file beside it, renamed into place) and gets the permissions the user's umask
 gives any new file.
@@ -17,9 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
+import math
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +42,7 @@ from core.importing.plan import escape_text
 from core.output_file import OutputFile, write_file
 
 if TYPE_CHECKING:
+    from core.estimate import Engine, Estimate, EstimateRow
     from core.inventory import Inventory
 
 Progress = Callable[[int, int | None], None]
@@ -49,6 +61,33 @@ EXPORT_ORDER: tuple[str, ...] = (
 )
 JSON_FORMAT = "ai-carbon-ledger-export"
 MAX_WIDTH = 60
+#: the sheet (XLSX), file suffix (CSV: ``<stem>-estimates.csv``) and key (JSON) of the
+#: estimates; no table is called so, and the importer proposes no table for them
+ESTIMATES = "estimates"
+ESTIMATES_SHEET = "Estimates"
+#: Monte Carlo draws and seed of the P5/P95 columns: the ``estimate`` command's defaults
+#: (about 4 s for the all-time rows of a million usage rows, 0.5 s per quarter)
+ESTIMATE_SAMPLES = 1000
+ESTIMATE_SEED = 0
+#: the period column of the all-time rows
+ALL_TIME = "All time"
+#: XLSX and CSV columns of the estimates: (EstimateRow field or "period", header)
+ESTIMATE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("period", "Period"),
+    ("id", "Entry ID"),
+    ("name", "Entry"),
+    ("kind", "Phase"),
+    ("part", "Part"),
+    ("scope", "Scope"),
+    ("method_tier", "Method tier"),
+    ("energy_kwh", "Energy (kWh)"),
+    ("location_kgco2e", "Location-based (kgCO2e)"),
+    ("market_kgco2e", "Market-based (kgCO2e)"),
+    ("savings_kgco2e", "Savings (kgCO2e)"),
+    ("water_l", "Water (L)"),
+    ("low_kgco2e", "P5 (kgCO2e)"),
+    ("high_kgco2e", "P95 (kgCO2e)"),
+)
 
 
 def _records(inv: Inventory, table: str) -> Iterator[list[Any]]:
@@ -71,6 +110,57 @@ def _tables(inv: Inventory) -> list[str]:
     return [t for t in EXPORT_ORDER if t in schema.TABLES]
 
 
+class _Estimates:
+    """The engine's estimates of the inventory for all time and each quarter.
+
+    The quarters' estimates are computed again as they are written (one at a time:
+    a million usage rows give some 400,000 quarter rows, too many to hold as objects);
+    :attr:`size` counts all rows up front (without Monte Carlo) for the progress.
+    """
+
+    def __init__(self, inv: Inventory, cancel: Cancel | None) -> None:
+        from core.estimate import Engine
+
+        self.cancel = cancel
+        self.engine: Engine = Engine(inv)
+        self.as_of = self.engine.today
+        self.convention = self.engine.convention
+        self.quarters = [r.id for r in self.engine.estimate(None, by="quarter", samples=0).rows]
+        self.all_time = self._estimate(None)
+        self.size = len(self.all_time.rows)
+        for quarter in self.quarters:
+            self._check()
+            self.size += len(self.engine.estimate(quarter, by="entry", samples=0).rows)
+
+    def _check(self) -> None:
+        if self.cancel and self.cancel():
+            raise ImportCancelled("The export was cancelled; no file was written.")
+
+    def _estimate(self, period: str | None) -> Estimate:
+        return self.engine.estimate(
+            period, by="entry", samples=ESTIMATE_SAMPLES, seed=ESTIMATE_SEED
+        )
+
+    def periods(self) -> Iterator[Estimate]:
+        """All time, then each quarter in date order."""
+        yield self.all_time
+        for quarter in self.quarters:
+            self._check()
+            yield self._estimate(quarter)
+
+    def rows(self) -> Iterator[tuple[str, EstimateRow]]:
+        """``(period label, row)``: :data:`ALL_TIME` or a quarter such as ``2026-Q3``."""
+        for est in self.periods():
+            label = ALL_TIME if est.period is None else est.period.label
+            for row in est.rows:
+                yield label, row
+
+
+def _estimate_cells(period: str, row: EstimateRow) -> list[Any]:
+    """The :data:`ESTIMATE_COLUMNS` of one row."""
+    return [period if name == "period" else getattr(row, name) for name, _ in ESTIMATE_COLUMNS]
+
+
 def export_inventory(
     inv: Inventory,
     out_path: str | os.PathLike[str],
@@ -81,9 +171,10 @@ def export_inventory(
     """Write the inventory to ``out_path``: ``.xlsx``, ``.csv`` or ``.json`` by suffix.
 
     A CSV export writes one file per non-empty table beside ``out_path``, named
-    ``<stem>-<table>.csv`` (a CSV file holds one table). Files are written to a temporary
-    name and renamed, so a cancelled or failed export leaves nothing half-written.
-    Returns the files written.
+    ``<stem>-<table>.csv`` (a CSV file holds one table), and the estimates (when there are
+    any) as ``<stem>-estimates.csv``; XLSX and JSON hold them too (module docstring).
+    Files are written to a temporary name and renamed, so a cancelled or failed export
+    leaves nothing half-written. Returns the files written.
     """
     out = Path(out_path)
     suffix = out.suffix.lower()
@@ -91,7 +182,8 @@ def export_inventory(
         raise LedgerError(f"{out.name}: export to .xlsx, .csv or .json.")
     if not out.parent.exists():
         raise LedgerError(f"{out}: the folder {out.parent} does not exist.")
-    total = sum(inv.count(t) for t in _tables(inv))
+    estimates = _Estimates(inv, cancel)
+    total = sum(inv.count(t) for t in _tables(inv)) + estimates.size
     state = {"done": 0}
 
     def tick() -> None:
@@ -103,9 +195,9 @@ def export_inventory(
                 progress(state["done"], total)
 
     if suffix == ".xlsx":
-        written = [write_file(out, lambda fh: _write_xlsx(inv, fh, tick), EXPORT)]
+        written = [write_file(out, lambda fh: _write_xlsx(inv, estimates, fh, tick), EXPORT)]
     elif suffix == ".json":
-        written = [write_file(out, lambda fh: _write_json(inv, fh, tick), EXPORT)]
+        written = [write_file(out, lambda fh: _write_json(inv, estimates, fh, tick), EXPORT)]
     else:
         written = []
         staged: list[OutputFile] = []
@@ -115,6 +207,10 @@ def export_inventory(
                     continue  # a header-only file would import as nothing
                 staged.append(OutputFile(out.with_name(f"{out.stem}-{table}.csv"), EXPORT))
                 staged[-1].stage(lambda fh, table=table: _write_csv(inv, table, fh, tick))
+            if estimates.size:
+                name = out.with_name(f"{out.stem}-{ESTIMATES}.csv")
+                staged.append(OutputFile(name, EXPORT))
+                staged[-1].stage(lambda fh: _write_estimates_csv(estimates, fh, tick))
             for part in staged:  # every table written: only now do the files appear
                 written.append(part.commit())
         finally:
@@ -161,7 +257,23 @@ def _write_csv(inv: Inventory, table: str, out: BinaryIO, tick: Callable[[], Non
             )
 
 
-def _write_json(inv: Inventory, out: BinaryIO, tick: Callable[[], None]) -> None:
+def _write_estimates_csv(estimates: _Estimates, out: BinaryIO, tick: Callable[[], None]) -> None:
+    with _text(out, "utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow([header for _, header in ESTIMATE_COLUMNS])
+        for period, row in estimates.rows():
+            tick()
+            w.writerow(
+                [
+                    repr(v) if isinstance(v, float) else _text_cell(v)
+                    for v in _estimate_cells(period, row)
+                ]
+            )
+
+
+def _write_json(
+    inv: Inventory, estimates: _Estimates, out: BinaryIO, tick: Callable[[], None]
+) -> None:
     with _text(out, "utf-8") as fh:
         fh.write(f'{{"format": "{JSON_FORMAT}", "version": 1, "tables": {{')
         for i, table in enumerate(_tables(inv)):
@@ -172,7 +284,36 @@ def _write_json(inv: Inventory, out: BinaryIO, tick: Callable[[], None]) -> None
                 rec = {f.header: v for f, v in zip(spec.fields, row, strict=True)}
                 fh.write(("," if j else "") + "\n    " + json.dumps(rec, ensure_ascii=False))
             fh.write("\n  ]")
-        fh.write("\n}}\n")
+        fh.write("\n  },\n")
+        _write_json_estimates(estimates, fh, tick)
+        fh.write("}\n")
+
+
+def _write_json_estimates(estimates: _Estimates, fh: TextIO, tick: Callable[[], None]) -> None:
+    """``"estimates": {"as_of", "embodied_convention", "samples", "seed", "periods"}``:
+    ``periods`` holds the ``estimate --format json`` document of all time (``"period":
+    null``), then of each quarter, rows written one at a time."""
+    head = {
+        "as_of": estimates.as_of.isoformat(),
+        "embodied_convention": estimates.convention,
+        "samples": ESTIMATE_SAMPLES,
+        "seed": ESTIMATE_SEED,
+    }
+    fh.write(f'  "{ESTIMATES}": {json.dumps(head, ensure_ascii=False)[:-1]}, "periods": [')
+    from core.estimate import EstimateRow
+
+    names = [f.name for f in dataclasses.fields(EstimateRow)]
+    for i, est in enumerate(estimates.periods()):
+        doc = dataclasses.replace(est, rows=[]).to_json()
+        del doc["rows"]
+        text = json.dumps(doc, ensure_ascii=False)
+        fh.write(("," if i else "") + "\n    " + text[:-1] + ', "rows": [')
+        for j, row in enumerate(est.rows):
+            tick()
+            rec = {n: getattr(row, n) for n in names}
+            fh.write(("," if j else "") + "\n      " + json.dumps(rec, ensure_ascii=False))
+        fh.write("]}")
+    fh.write("\n  ]}\n")
 
 
 def _exact_worksheet_class() -> type:
@@ -191,16 +332,20 @@ def _exact_worksheet_class() -> type:
     return ExactWorksheet
 
 
-def _write_xlsx(inv: Inventory, out: BinaryIO, tick: Callable[[], None]) -> None:
+def _write_xlsx(
+    inv: Inventory, estimates: _Estimates, out: BinaryIO, tick: Callable[[], None]
+) -> None:
     # xlsxwriter builds the (compressed) workbook in memory and we write it out: a full
     # disk is then a plain OSError here, not xlsxwriter's FileCreateError followed by a
     # traceback from its half-closed zip file at exit
     buffer = io.BytesIO()
-    _write_xlsx_to(inv, buffer, tick)
+    _write_xlsx_to(inv, estimates, buffer, tick)
     out.write(buffer.getbuffer())
 
 
-def _write_xlsx_to(inv: Inventory, target: BinaryIO, tick: Callable[[], None]) -> None:
+def _write_xlsx_to(
+    inv: Inventory, estimates: _Estimates, target: BinaryIO, tick: Callable[[], None]
+) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
@@ -252,8 +397,34 @@ def _write_xlsx_to(inv: Inventory, target: BinaryIO, tick: Callable[[], None]) -
                     else:
                         ws.write_string(r, j, _text_cell(str(v)))
             ws.autofilter(0, 0, max(r, 1), len(spec.fields) - 1)
+        _write_estimates_sheet(wb, sheet_class, header_fmt, estimates, tick)
     finally:
         wb.close()
+
+
+#: column widths of the estimates sheet (characters), by field
+_ESTIMATE_WIDTHS = {"period": 10, "id": 18, "name": 40, "scope": 15, "method_tier": 15}
+
+
+def _write_estimates_sheet(
+    wb: Any, sheet_class: type, header_fmt: Any, estimates: _Estimates, tick: Callable[[], None]
+) -> None:
+    """The last sheet, "Estimates": typed cells, frozen header, a filter on every column."""
+    ws = wb.add_worksheet(ESTIMATES_SHEET, worksheet_class=sheet_class)
+    for j, (name, header) in enumerate(ESTIMATE_COLUMNS):
+        ws.set_column(j, j, _ESTIMATE_WIDTHS.get(name, max(12, len(header) + 2)))
+    ws.write_row(0, 0, [header for _, header in ESTIMATE_COLUMNS], header_fmt)
+    ws.freeze_panes(1, 0)
+    r = 0
+    for r, (period, row) in enumerate(estimates.rows(), 1):
+        tick()
+        for j, v in enumerate(_estimate_cells(period, row)):
+            if isinstance(v, float):
+                if math.isfinite(v):
+                    ws.write_number(r, j, v)
+            else:
+                ws.write_string(r, j, _text_cell(str(v)))
+    ws.autofilter(0, 0, max(r, 1), len(ESTIMATE_COLUMNS) - 1)
 
 
 # -- template ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def run(*args, cwd=None):
 def test_help_and_version():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("new", "demo", "list"):
+    for command in ("new", "demo", "list", "imports", "undo-import"):
         assert command in result.stdout
     assert "Exit codes" in result.stdout
     result = run("--version")
@@ -325,3 +325,110 @@ def test_csv_output_keeps_a_carriage_return_inside_a_name(tmp_path):
     ).stdout
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert [r["name"] for r in rows] == ["two\rlines"]
+
+
+# -- imports and undo-import -------------------------------------------------------------
+
+
+def _models_csv(path: Path, rows: str) -> Path:
+    path.write_text("Model,Version,Parameters (billions)\n" + rows)
+    return path
+
+
+def _model_rows(path: Path) -> list[tuple]:
+    from core.inventory import Inventory
+
+    with Inventory.open(path) as inv:
+        return inv.conn.execute("SELECT id, name, params_total_b, owner FROM models").fetchall()
+
+
+def test_imports_lists_each_import_and_undo_import_takes_one_back(tmp_path):
+    import hashlib
+
+    path = tmp_path / "inv.aicl"
+    assert run("new", path).returncode == 0
+    first = _models_csv(tmp_path / "q3.csv", "Alpha,1,7\nBeta,2,13\n")
+    assert run("import", path, first).returncode == 0
+    second = _models_csv(tmp_path / "q4.csv", "Gamma,1,1\n")
+    assert run("import", path, second).returncode == 0
+    sha = hashlib.sha256(first.read_bytes()).hexdigest()
+
+    table = run("imports", path)
+    assert table.returncode == 0, table.stderr
+    header, _, one, _two, footer = table.stdout.splitlines()
+    assert header.split()[:5] == ["id", "time", "file", "sheet", "SHA-256"]
+    assert one.split()[0] == "1" and "q3.csv" in one and sha[:12] in one and sha not in one
+    assert one.rstrip().endswith("imported") and "UTC" in one
+    assert footer == "(2 imports, 0 undone)"
+    listed = json.loads(run("imports", path, "--format", "json").stdout)
+    assert [i["id"] for i in listed] == [1, 2]
+    assert listed[0]["sha256"] == sha and listed[0]["file_name"] == "q3.csv"
+    assert listed[0]["counts"] == {"models": {"new": 2, "changed": 0, "unchanged": 0, "skipped": 0}}
+    assert listed[0]["undone"] is False and listed[0]["undone_at"] is None
+
+    undo = run("undo-import", path, 1)  # an earlier import than the last: allowed
+    assert undo.returncode == 0, undo.stderr
+    assert undo.stdout.strip() == "Undid import 1 (q3.csv): removed 2 models."
+    assert [r[1] for r in _model_rows(path)] == ["Gamma"]
+    after = json.loads(run("imports", path, "--format", "json").stdout)
+    assert after[0]["undone"] is True and after[0]["undone_at"].endswith("Z")
+    assert run("imports", path).stdout.splitlines()[2].split()[-4:-2] == [
+        "undone",
+        after[0]["undone_at"][:10],
+    ]
+
+    again = run("undo-import", path, 1)
+    assert again.returncode == 1 and "already undone" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    for unknown in ("9", "0", "-3", "99999999999999999999"):
+        missing = run("undo-import", path, unknown)
+        assert missing.returncode == 2, (unknown, missing.stderr)
+        assert f"There is no import {unknown} " in missing.stderr
+    assert run("undo-import", path, "one").returncode == 2
+    assert [r[1] for r in _model_rows(path)] == ["Gamma"]
+
+
+def test_undo_import_refuses_what_would_lose_later_work_and_says_what_blocks(tmp_path):
+    from core.commands import InsertRecord, UpdateRecord
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    run("new", path)
+    run("import", path, _models_csv(tmp_path / "a.csv", "Alpha,1,7\nBeta,2,13\n"))
+    run("import", path, _models_csv(tmp_path / "b.csv", "Alpha,1,8\n"))  # changes Alpha
+    before = _model_rows(path)
+
+    blocked = run("undo-import", path, 1)
+    assert blocked.returncode == 1
+    assert "Cannot undo import 1 (a.csv): import 2 (b.csv) changed 1 model it added" in (
+        blocked.stderr
+    )
+    assert "undo import 2 first" in blocked.stderr and "Nothing was changed" in blocked.stderr
+    assert _model_rows(path) == before
+
+    with Inventory.open(path) as inv:  # an edit by hand of a field import 2 changed
+        edit = UpdateRecord("models", 1, {"params_total_b": 9}).apply(inv)
+    blocked = run("undo-import", path, 2)
+    assert blocked.returncode == 1
+    assert "1 model it changed was edited since ('Alpha 1')" in blocked.stderr
+    with Inventory.open(path) as inv:
+        edit.apply(inv)  # undone: nothing of it is left to lose
+    assert run("undo-import", path, 2).returncode == 0
+
+    with Inventory.open(path) as inv:  # a record added by hand refers to Beta
+        added = InsertRecord(
+            "training_runs", {"name": "run", "model_id": 2, "kind": "fine-tuning"}
+        ).apply(inv)
+        edited = UpdateRecord("models", 1, {"owner": "Team X"}).apply(inv)
+    before = _model_rows(path)
+    blocked = run("undo-import", path, 1)
+    assert blocked.returncode == 1
+    assert "1 training run added or changed since refers to models it added" in blocked.stderr
+    assert "1 model it added was edited since ('Alpha 1')" in blocked.stderr
+    assert _model_rows(path) == before
+    with Inventory.open(path) as inv:
+        added.apply(inv)
+        edited.apply(inv)
+    done = run("undo-import", path, 1)
+    assert done.returncode == 0, done.stderr
+    assert _model_rows(path) == []

@@ -114,6 +114,14 @@ REVIEWED_SQL: dict[str, dict[str, str]] = {
         "sql": "the SELECT built on the line before",
         "table": _TABLE,
     },
+    "core/importing/history.py": {
+        "', '.join(names)": "field names of the table's spec (core.schema) the log names",
+        "dep.column": "a reference column from schema.DEPENDENTS",
+        "dep.table": "a table from schema.DEPENDENTS",
+        "marks": _MARKS,
+        "outside_clause": "'id NOT BETWEEN ? AND ?' repeated, or '1'; the bounds are parameters",
+        "table": "a table name of import_changes kept only if it is in core.schema",
+    },
     "core/importing/keys.py": {
         "', '.join('?' * len(part))": _MARKS,
         "', '.join(names)": _NAMES,
