@@ -406,10 +406,22 @@ def _print_table(spec: schema.TableSpec, records: Iterator[dict[str, Any]], out:
     print(f"({spec.count_text(len(rows))})", file=out)
 
 
+#: control characters (C0, DEL, C1) in a cell: a name holding a terminal escape sequence
+#: would otherwise drive the user's terminal (colours, titles, cursor moves)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\x1b``)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _print_aligned(
     headers: Sequence[str], rows: list[list[str]], numeric: Sequence[bool], out: TextIO
 ) -> None:
-    """Aligned columns: numbers right, text left, a rule under the headers."""
+    """Aligned columns: numbers right, text left, a rule under the headers; control
+    characters shown as escapes."""
+    rows = [[_visible(c) for c in r] for r in rows]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:

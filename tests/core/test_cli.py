@@ -84,6 +84,22 @@ def test_list_shows_reference_titles(tmp_path):
     assert "Llama 3.1" in table and "Third-party API" in table
 
 
+def test_list_shows_control_characters_as_escapes(tmp_path):
+    """A name holding a terminal escape sequence cannot drive the terminal of whoever
+    lists the inventory: control characters are printed as escapes in the table."""
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path, reference_data=False) as inv:
+        inv.insert_logged("models", [{"name": "red\x1b[31m\x07bot", "version": "1"}], "t")
+    table = run("list", path, "models").stdout
+    assert "\x1b" not in table and "\x07" not in table
+    assert "red\\x1b[31m\\x07bot" in table
+    # the JSON keeps the name exactly as stored
+    rows = json.loads(run("list", path, "models", "--format", "json").stdout)
+    assert rows[0]["name"] == "red\x1b[31m\x07bot"
+
+
 def test_usage_errors_exit_2_with_one_line(tmp_path):
     result = run("list", tmp_path / "x.aicl", "no_such_table")
     assert result.returncode == 2
