@@ -364,11 +364,26 @@ _HANDLERS = {
 
 
 def list_scenarios(inv: Inventory) -> list[Scenario]:
-    """Every saved scenario, by name."""
+    """Every saved scenario, by name. Stored changes that are not a JSON list of objects
+    (a file edited by another program) are left out rather than trusted: the scenario
+    still lists, with the changes that are readable."""
     cur = inv.conn.execute(
         "SELECT id, name, description, changes FROM scenarios ORDER BY name COLLATE NOCASE"
     )
-    return [Scenario(name, json.loads(ch), desc or "", int(i)) for i, name, desc, ch in cur]
+    return [
+        Scenario(str(name), _stored_changes(ch), str(desc or ""), int(i))
+        for i, name, desc, ch in cur
+    ]
+
+
+def _stored_changes(text: Any) -> list[dict[str, Any]]:
+    try:
+        changes = json.loads(text) if isinstance(text, str | bytes) else None
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(changes, list):
+        return []
+    return [c for c in changes if isinstance(c, dict)]
 
 
 def load_scenario(inv: Inventory, name: str) -> Scenario:

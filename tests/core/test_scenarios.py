@@ -310,3 +310,24 @@ def test_scenario_commands_return_their_inverse(tmp_path):
         assert log[0] == "Undo: Delete scenario 'PUE'"
     finally:
         inv.close()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ['{"kind": "pue"}', '[1, "x", null]', '"text"'],  # the schema refuses invalid JSON
+)
+def test_a_scenario_changed_by_another_program_still_lists(tmp_path, stored):
+    """Changes stored in a shape the app never writes are left out, not trusted: the
+    scenario still lists (the dialog and the dashboard read this list)."""
+    path = tmp_path / "s.aicl"
+    with Inventory.create(path, reference_data=False) as inv:
+        good = [{"kind": "move_site", "site_id": 1, "to_site_id": 2}]
+        with inv.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO scenarios (name, description, changes, created_at, updated_at) "
+                "VALUES (?, ?, ?, '2026-11-28T00:00:00Z', '2026-11-28T00:00:00Z')",
+                [("ok", None, json.dumps(good)), ("odd", None, stored)],
+            )
+        listed = {s.name: s for s in scen.list_scenarios(inv)}
+    assert listed["ok"].changes == good
+    assert listed["odd"].changes == []
