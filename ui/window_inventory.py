@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QListWidgetItem, QMessageBox
 
 from core import APP_NAME, INVENTORY_SUFFIX
@@ -70,16 +71,7 @@ class WindowInventoryMixin:
             self.nav.addItem(item)
         self._update_nav_counts()
         self.nav.setEnabled(True)
-        for action in (
-            *self.page_actions,
-            self.save_copy_action,
-            self.close_action,
-            self.settings_action,
-            self.import_action,
-            self.import_history_action,
-            self.export_action,
-            self.report_action,
-        ):
+        for action in self._inventory_actions():
             action.setEnabled(True)
         if read_only_reason is not None:  # looking, searching and explaining stay
             for action in (self.settings_action, self.import_action, self.import_history_action):
@@ -146,10 +138,9 @@ class WindowInventoryMixin:
         self.activateWindow()
         self.statusBar().showMessage(f"{self.windowFilePath()} is already open here.", 5000)
 
-    def _show_no_inventory(self, *, panel: bool = True) -> None:
-        self._install_undo_actions()
-        self.nav.setEnabled(False)
-        for action in (
+    def _inventory_actions(self) -> tuple[QAction, ...]:
+        """The actions that need an open inventory (one list for enabling and disabling)."""
+        return (
             *self.page_actions,
             self.save_copy_action,
             self.close_action,
@@ -158,7 +149,12 @@ class WindowInventoryMixin:
             self.import_history_action,
             self.export_action,
             self.report_action,
-        ):
+        )
+
+    def _show_no_inventory(self, *, panel: bool = True) -> None:
+        self._install_undo_actions()
+        self.nav.setEnabled(False)
+        for action in self._inventory_actions():
             action.setEnabled(False)
         if panel:
             self.stack.setCurrentWidget(self.no_inventory)
