@@ -23,8 +23,11 @@ _cache: dict[str, tuple[str, ...]] = {}
 
 def check_expressions(sql: str) -> tuple[str, ...]:
     """The expression of every ``CHECK (...)`` in a ``CREATE TABLE`` statement, in
-    order (string literals and quoted names are skipped over, parentheses balanced)."""
+    order (string literals and quoted names are skipped over, parentheses balanced, SQL
+    comments taken out: a ``--`` comment kept in an expression would comment out the
+    rest of the query it is put in)."""
     out: list[str] = []
+    sql = _without_comments(sql)
     i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
@@ -42,6 +45,34 @@ def check_expressions(sql: str) -> tuple[str, ...]:
                 continue
         i += 1
     return tuple(out)
+
+
+def _without_comments(sql: str) -> str:
+    """``sql`` with each ``-- ...`` and ``/* ... */`` comment outside quotes replaced by
+    one space (as SQLite reads them); quoted literals and names are kept as they are."""
+    if "--" not in sql and "/*" not in sql:
+        return sql
+    parts: list[str] = []
+    i = start = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`[":
+            i = _after_quoted(sql, i)
+        elif sql.startswith("--", i) or sql.startswith("/*", i):
+            parts.append(sql[start:i])
+            if ch == "-":
+                end = sql.find("\n", i)
+                i = n if end < 0 else end + 1
+            else:
+                end = sql.find("*/", i + 2)
+                i = n if end < 0 else end + 2  # an unclosed one runs to the end, as in SQLite
+            parts.append(" ")
+            start = i
+        else:
+            i += 1
+    parts.append(sql[start:])
+    return "".join(parts)
 
 
 def _word_boundary(sql: str, start: int, end: int) -> bool:

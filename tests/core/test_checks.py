@@ -121,3 +121,28 @@ def test_not_null_and_foreign_keys_are_still_enforced_row_by_row(inventory):
             checks.unchecked_inserts(conn, "usage", 1, 1),
         ):
             conn.execute("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+
+
+def test_comments_in_a_hand_made_schema_are_taken_out_of_the_expressions(tmp_path):
+    # a ")" or "CHECK (" inside a comment must not end or start an expression, and a
+    # "--" comment kept in an expression would comment out the rest of the query
+    sql = """CREATE TABLE t (
+        id INTEGER PRIMARY KEY,
+        a REAL CHECK (a >= 0 -- no negatives )
+            AND a < 100), /* CHECK (a = 1) */
+        b TEXT CHECK (b <> '--' /* not ) this */ AND b <> '/*')
+    )"""
+    found = tuple(" ".join(e.split()) for e in checks.check_expressions(sql))
+    assert found == ("a >= 0 AND a < 100", "b <> '--' AND b <> '/*'")
+    conn = sqlite3.connect(tmp_path / "t.db")
+    conn.execute(sql)
+    with conn, checks.unchecked_inserts(conn, "t", 1, 3):
+        conn.executemany("INSERT INTO t VALUES (?,?,?)", [(1, 5, "x"), (2, 99, "y")])
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 2
+    bad = pytest.raises(sqlite3.IntegrityError, match="a >= 0")
+    with bad, conn, checks.unchecked_inserts(conn, "t", 3, 3):
+        conn.execute("INSERT INTO t VALUES (3, -1, 'z')")
+    bad = pytest.raises(sqlite3.IntegrityError, match="b <>")
+    with bad, conn, checks.unchecked_inserts(conn, "t", 3, 3):
+        conn.execute("INSERT INTO t VALUES (3, 1, '--')")
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 2
