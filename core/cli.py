@@ -24,6 +24,7 @@ from core.errors import (
     InventoryExistsError,
     InventoryOpenError,
     LedgerError,
+    OutputWriteError,
     PeriodError,
     RecordNotFoundError,
     ValidationError,
@@ -249,6 +250,9 @@ def main(
     except (InventoryOpenError, InventoryExistsError) as exc:
         print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputWriteError as exc:  # names the output file itself, not the inventory
+        print(f"ai-carbon-ledger: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except LedgerError as exc:
         print(f"ai-carbon-ledger: {args.inventory}: {exc}", file=sys.stderr)
         return EXIT_INVALID

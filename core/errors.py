@@ -78,6 +78,16 @@ class ImportInvalidError(LedgerError):
         self.problems = list(problems or [])
 
 
+class OutputWriteError(LedgerError):
+    """An output file (report, export, list of refused rows) could not be written; the
+    message names that file and says what was kept. ``path``: the output file (not the
+    inventory, which an output never changes)."""
+
+    def __init__(self, message: str, path: Path | None = None):
+        super().__init__(message)
+        self.path = path
+
+
 class RecordChangedError(LedgerError):
     """An edit was refused because another program changed the same fields of the
     record after it was read (``core.commands.UpdateRecord`` with expected values);

@@ -3,9 +3,9 @@ either whole or not there at all.
 
 The content goes to a temporary file in the target's own folder, is flushed and synced
 to the disk, and only then renamed over the target (``os.replace``: atomic within one
-file system). A full disk, a read-only or missing folder become a :class:`LedgerError`
-that names the file and the reason; the temporary file is removed and a file already at
-the target is left as it was.
+file system). A full disk, a read-only or missing folder become an
+:class:`core.errors.OutputWriteError` that names the file and the reason; the temporary
+file is removed and a file already at the target is left as it was.
 
 The two steps can be taken apart (:meth:`OutputFile.stage`, then :meth:`OutputFile.commit`)
 so that an import writes its errors file *before* it commits and renames it into place
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import LedgerError
+from core.errors import OutputWriteError
 
 #: writes the content into the open (binary) temporary file
 Fill = Callable[[BinaryIO], None]
@@ -56,12 +56,13 @@ def write_failed(
     exc: OSError,
     what: str = "the file",
     outcome: str = NOTHING_WRITTEN,
-) -> LedgerError:
+) -> OutputWriteError:
     """The error to raise when writing ``what`` at ``path`` failed with ``exc``;
     ``outcome`` says what that means for the user (a sentence)."""
     path = Path(path)
     kept = f" The existing {path.name} was left as it was." if path.is_file() else ""
-    return LedgerError(f"Cannot write {what} {path}: {_reason(path, exc)}. {outcome}{kept}")
+    message = f"Cannot write {what} {path}: {_reason(path, exc)}. {outcome}{kept}"
+    return OutputWriteError(message, path)
 
 
 def check_folder(
@@ -151,7 +152,7 @@ def write_file(
     outcome: str = NOTHING_WRITTEN,
 ) -> Path:
     """Write ``content`` (bytes, or a function writing to the open binary file) at
-    ``path`` whole or not at all; raises :class:`LedgerError` with a clear message."""
+    ``path`` whole or not at all; raises :class:`OutputWriteError` with a clear message."""
     with OutputFile(path, what, outcome) as out:
         out.stage(content)
         return out.commit()

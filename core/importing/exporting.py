@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from core import schema
 from core.errors import ImportCancelled, LedgerError
 from core.importing.plan import escape_text
-from core.output_file import OutputFile, write_file
+from core.output_file import OutputFile, check_folder, write_file
 
 if TYPE_CHECKING:
     from core.estimate import Engine, Estimate, EstimateRow
@@ -180,8 +180,7 @@ def export_inventory(
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".json"):
         raise LedgerError(f"{out.name}: export to .xlsx, .csv or .json.")
-    if not out.parent.exists():
-        raise LedgerError(f"{out}: the folder {out.parent} does not exist.")
+    check_folder(out, EXPORT)
     estimates = _Estimates(inv, cancel)
     total = sum(inv.count(t) for t in _tables(inv)) + estimates.size
     state = {"done": 0}
@@ -529,8 +528,7 @@ def write_template(out_path: str | os.PathLike[str]) -> Path:
     out = Path(out_path)
     if out.suffix.lower() != ".xlsx":
         raise LedgerError(f"{out.name}: the import template is an .xlsx workbook.")
-    if not out.parent.exists():
-        raise LedgerError(f"{out}: the folder {out.parent} does not exist.")
+    check_folder(out, "the import template")
     return write_file(out, _template, "the import template")
 
 

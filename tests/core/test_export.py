@@ -214,3 +214,24 @@ def test_a_cancelled_export_while_estimating_writes_nothing(demo, tmp_path):
     with Inventory.open(demo) as inv, pytest.raises(ImportCancelled):
         export_inventory(inv, tmp_path / "x.csv", cancel=cancel)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{inv}", "{out}/missing/export.xlsx"],
+        ["report", "{inv}", "--period", "2026-Q1", "--xlsx", "{out}/missing/report.xlsx"],
+    ],
+)
+def test_an_output_file_that_cannot_be_written_is_named_not_the_inventory(
+    demo, tmp_path, capsys, args
+):
+    before = demo.read_bytes()
+    argv = [a.format(inv=demo, out=tmp_path) for a in args]
+    assert cli.main(argv, out=io.StringIO()) == cli.EXIT_INVALID
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ai-carbon-ledger: Cannot write the ")
+    assert f"{tmp_path}/missing/" in err and "the folder" in err and "does not exist" in err
+    assert str(demo) not in err
+    assert not (tmp_path / "missing").exists()
+    assert demo.read_bytes() == before
