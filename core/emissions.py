@@ -25,7 +25,7 @@ import numpy as np
 from core import columns, factors
 from core.assumptions import with_grid_override
 from core.engine import EMBODIED, Assumptions, Lines, SiteTable
-from core.periods import Period, quarter_label, split_by_month
+from core.periods import Period, months_of, quarter_label, split_by_month, years_of
 
 SOURCING_KINDS = ("ppa", "onsite", "green-tariff", "eac", "supplier-factor")
 
@@ -201,7 +201,7 @@ def calendar_groups(start: np.ndarray, dated: np.ndarray, by: str) -> tuple[np.n
     labelled :data:`UNDATED`, never a real month or quarter."""
     if by not in ("month", "quarter"):
         raise ValueError("by must be month or quarter")
-    months = np.asarray(start).astype("datetime64[M]").astype(np.int64)
+    months = months_of(np.asarray(start)).view(np.int64)
     raw = months if by == "month" else months // 3
     raw = np.where(np.asarray(dated, dtype=bool), raw, _UNDATED_KEY)
     unique, inverse = factorise(raw)
@@ -249,7 +249,7 @@ def _base(
     it = lines.it_kwh[line] * share
     embodied = lines.embodied_kg[line] * share
     site = lines.site[line]
-    years = start.astype("datetime64[Y]").astype(np.int64) + 1970
+    years = years_of(start)
     factor, code, table = _grid(site, years, sites, a)
     location = facility * factor / 1000.0
     is_embodied = lines.kind[line] == EMBODIED

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core import periods
 from core.periods import PeriodError, parse_period, record_days, split_by_month, to_days
 
 
@@ -104,3 +105,25 @@ def test_no_period_before_the_first_day_and_ranges_stop_there():
         parse_period("0001-Q1").previous()
     r = parse_period("0001-01-05..0001-01-20").previous()
     assert (r.start, r.end) == (dt.date(1, 1, 1), dt.date(1, 1, 4))
+
+
+@given(
+    first=st.integers(-800_000, 800_000),
+    offsets=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=40),
+    repeat=st.sampled_from([1, 60]),
+)
+def test_calendar_conversions_through_a_table_equal_numpys_own(first, offsets, repeat):
+    # repeat=60 takes the table path (>= 1,000 values); spans over 2,000,000 days and
+    # few values take numpy's conversion: every path must give numpy's own answer
+    days = (np.array(offsets * repeat, dtype=np.int64) + first).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    assert np.array_equal(periods.months_of(days), months)
+    assert np.array_equal(
+        periods.years_of(days), days.astype("datetime64[Y]").astype(np.int64) + 1970
+    )
+    assert np.array_equal(periods.first_days(months), months.astype("datetime64[D]"))
+
+
+def test_calendar_conversions_keep_nat():
+    days = np.array(["2026-03-05", "NaT"] * 600, dtype="datetime64[D]")
+    assert np.array_equal(periods.months_of(days), days.astype("datetime64[M]"), equal_nan=True)
