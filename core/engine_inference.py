@@ -13,10 +13,12 @@ from core.assumptions import Assumptions
 #: model task -> Power Hungry Processing task (kWh per 1,000 inferences)
 _PHP_TASK = {
     "classification": "php:text-classification",
+    "token-classification": "php:token-classification",
     "question-answering": "php:extractive-qa",
     "text-generation": "php:text-generation",
     "summarisation": "php:summarisation",
     "image-classification": "php:image-classification",
+    "image-captioning": "php:image-captioning",
     "object-detection": "php:object-detection",
     "image-generation": "php:image-generation",
     "embedding": "php:masked-lm",

@@ -15,7 +15,11 @@ PHP_TASKS = {
     "text_classification": ("text-classification", "classification", "text classification"),
     "extractive_QA": ("extractive-qa", "question-answering", "extractive QA"),
     "masked_language_modeling": ("masked-lm", "other", "masked LM"),
-    "token_classification": ("token-classification", "classification", "token classification"),
+    "token_classification": (
+        "token-classification",
+        "token-classification",
+        "token classification",
+    ),
     "image_classification": (
         "image-classification",
         "image-classification",
@@ -24,7 +28,7 @@ PHP_TASKS = {
     "object_detection": ("object-detection", "object-detection", "object detection"),
     "text_generation": ("text-generation", "text-generation", "text generation"),
     "summarization": ("summarisation", "summarisation", "summarisation"),
-    "image_captioning": ("image-captioning", "other", "image captioning"),
+    "image_captioning": ("image-captioning", "image-captioning", "image captioning"),
     "image_generation": ("image-generation", "image-generation", "image generation"),
 }
 PHP_NOTE = (
