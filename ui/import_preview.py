@@ -50,7 +50,12 @@ class PreviewModel(QAbstractTableModel):
     With ``on_edit``, problem cells (and cells fixed before) of fields read from a
     column can be edited (double-click or F2): the text typed replaces the file's cell
     and goes to ``on_edit``, which checks the row again. ``edited_from[(row, field)]``
-    is what the file says in each fixed cell (shown in italics, with it as tooltip)."""
+    is what the file says in each fixed cell (shown in italics, with it as tooltip).
+
+    With ``problems_only`` (see :meth:`set_problems_only`) the rows are those of
+    ``plan.problem_preview`` instead: the rows with problems anywhere in the file (and
+    the ones fixed here), fixable the same way; the row headers give each row's number
+    in the file."""
 
     def __init__(
         self,
@@ -59,6 +64,7 @@ class PreviewModel(QAbstractTableModel):
         *,
         on_edit: EditHandler | None = None,
         edited_from: dict[tuple[int, str], Any] | None = None,
+        problems_only: bool = False,
     ):
         super().__init__(parent)
         self.plan = plan
@@ -70,17 +76,37 @@ class PreviewModel(QAbstractTableModel):
             if on_edit is None or plan.mapping.table == "codecarbon"
             else {c.field for c in plan.mapping.columns if c.field}
         )
-        self.rows = plan.preview
+        self.problems_only = problems_only
+        self.rows = plan.problem_preview if problems_only else plan.preview
         spec = schema.table(plan.table)
+        # the columns of both views, so that switching keeps them in place
         used = {
             name
-            for r in self.rows
+            for r in (*plan.preview, *plan.problem_preview)
             for name, value in (*r["values"].items(), *r["problems"].items())
             if value not in (None, "")
         }
         used |= {c.field for c in plan.mapping.columns if c.field}
         self.fields = [f for f in spec.fields if f.name in used]
         self.labels = ["Status", *(f.header for f in self.fields)]
+
+    def set_problems_only(self, on: bool) -> None:
+        """Show the rows with problems anywhere in the file (``on``) or the first rows."""
+        if on == self.problems_only:
+            return
+        self.beginResetModel()
+        self.problems_only = on
+        self.rows = self.plan.problem_preview if on else self.plan.preview
+        self.endResetModel()
+
+    def problem_rows_shown(self) -> int:
+        """How many rows with problems the problems-only view lists (the rows fixed
+        here that are valid now not counted)."""
+        return sum(1 for r in self.plan.problem_preview if r.get("status") == "invalid")
+
+    def find_row(self, number: int) -> int | None:
+        """The model row showing row ``number`` of the file, or None."""
+        return next((i for i, r in enumerate(self.rows) if r["row"] == number), None)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)

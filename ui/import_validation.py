@@ -1,12 +1,15 @@
-"""The import wizard's commit page: counts, the first rows with problems marked, and
-the choice to skip invalid rows into an errors file.
+"""The import wizard's commit page: counts, the first rows with problems marked (or
+only the rows with problems, anywhere in the file), and the choice to skip invalid rows
+into an errors file.
 
 Part of :mod:`ui.import_pages`, which re-exports :class:`ValidationPage`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -30,8 +33,11 @@ from PySide6.QtWidgets import (
 from ui.import_jobs import Job
 from ui.import_preview import PreviewModel
 from ui.import_widgets import BusyBar, WizardPage, _item, _table
-from ui.import_wizard import sheet_title, table_label
+from ui.import_wizard import add_titles, sheet_title, table_label
 from ui.plain_text import literal
+
+if TYPE_CHECKING:
+    from core.importing import ImportPlan
 
 #: at most this many problems are listed (all of them go to the errors file)
 MAX_PROBLEMS_LISTED = 2000
@@ -90,6 +96,19 @@ class ValidationPage(WizardPage):
         sheet_row = QHBoxLayout()
         sheet_row.addWidget(self.sheet_label)
         sheet_row.addWidget(self.sheet_box)
+        sheet_row.addSpacing(12)
+        # the rows with problems beyond the first rows can be fixed here too
+        self.only_problems = QCheckBox("Show only rows with &problems")
+        self.only_problems.setToolTip(
+            "List the rows with problems from anywhere in the file (and the rows fixed "
+            "here), with their row numbers in the file, instead of the first rows."
+        )
+        self.only_problems.toggled.connect(self._on_only_problems_toggled)
+        sheet_row.addWidget(self.only_problems)
+        self.problem_rows_note = QLabel()
+        self.problem_rows_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem_rows_note.hide()
+        sheet_row.addWidget(self.problem_rows_note)
         sheet_row.addStretch(1)
         preview_layout.addLayout(sheet_row)
         preview_layout.addWidget(self.preview, 1)
@@ -124,8 +143,9 @@ class ValidationPage(WizardPage):
         self._job: Job | None = None
         self._commit: Job | None = None
         self.models: list[PreviewModel] = []
-        #: after a fix: the sheet shown and the cell to show again once checked
-        self._keep: tuple[int, int, int] | None = None
+        #: after a fix: the sheet shown, the row fixed (its number in the file and its
+        #: place in the table) and the column, to show that cell again once checked
+        self._keep: tuple[int, int, int, int] | None = None
 
     # -- planning -------------------------------------------------------------------------
 
@@ -156,7 +176,7 @@ class ValidationPage(WizardPage):
         if not wizard.set_edit(choice, row, name, text, was):
             return
         index = self.preview.currentIndex()
-        self._keep = (self.sheet_box.currentIndex(), index.row(), index.column())
+        self._keep = (self.sheet_box.currentIndex(), row, index.row(), index.column())
         self.preview.setEnabled(False)  # no more edits until the rows are checked again
         self._plan("Checking the rows again")
 
@@ -173,6 +193,7 @@ class ValidationPage(WizardPage):
         self.preview.setModel(None)
         self.models = []
         self.verdict.setText("")
+        self.problem_rows_note.hide()
         self.skip_box.hide()
 
     def _on_job_finished(self, _plans: object) -> None:
@@ -207,12 +228,14 @@ class ValidationPage(WizardPage):
             for col, item in enumerate(cells):
                 self.counts.setItem(row, col, item)
             choice = wizard.choice_of(plan)
+            self._add_titles(plan)
             self.models.append(
                 PreviewModel(
                     plan,
                     self,
                     on_edit=self._on_edit,
                     edited_from=choice.edited_from if choice is not None else None,
+                    problems_only=self.only_problems.isChecked(),
                 )
             )
             self.sheet_box.addItem(title)
@@ -224,10 +247,15 @@ class ValidationPage(WizardPage):
         self.sheet_box.setVisible(several)
         keep, self._keep = self._keep, None
         if self.models and keep is not None and keep[0] < len(self.models):
-            # after a fix: the same sheet, and the cell fixed (its row's new status)
+            # after a fix: the same sheet, and the cell fixed (its row's new status); a
+            # row no longer listed leaves the cursor on the row now in its place
             self.sheet_box.setCurrentIndex(keep[0])
             self._show_model(keep[0])
-            index = self.models[keep[0]].index(keep[1], keep[2])
+            model = self.models[keep[0]]
+            at = model.find_row(keep[1])
+            if at is None:
+                at = min(keep[2], model.rowCount() - 1)
+            index = model.index(at, keep[3])
             if index.isValid():
                 self.preview.setCurrentIndex(index)
                 self.preview.scrollTo(index)
@@ -272,9 +300,44 @@ class ValidationPage(WizardPage):
         height += sum(self.counts.rowHeight(r) for r in range(rows))
         self.counts.setFixedHeight(height)
 
+    def _add_titles(self, plan: ImportPlan) -> None:
+        """Name the records the problem rows beyond the first rows refer to, as the
+        first rows' are named (:func:`ui.import_wizard.add_titles`)."""
+        untitled = [r for r in plan.problem_preview if "display" not in r]
+        if untitled:
+            add_titles(self.wizard().inventory, replace(plan, preview=untitled))
+
     def _show_model(self, i: int) -> None:
         self.preview.setModel(self.models[i])
         self.preview.resizeColumnsToContents()
+        self._update_problem_rows_note()
+
+    def _on_only_problems_toggled(self, checked: bool) -> None:
+        for model in self.models:
+            model.set_problems_only(checked)
+        self.tabs.setTabText(0, "Rows with problems" if checked else "First rows")
+        if self.preview.model() is not None:
+            self.preview.resizeColumnsToContents()
+        self._update_problem_rows_note()
+
+    def _update_problem_rows_note(self) -> None:
+        """How many rows with problems the view lists, when it lists only those."""
+        model = self.preview.model()
+        if not self.only_problems.isChecked() or not isinstance(model, PreviewModel):
+            self.problem_rows_note.hide()
+            return
+        plan = model.plan
+        shown = model.problem_rows_shown()
+        if plan.problem_preview_omitted and not plan.problem_preview:
+            text = "The mapping has problems (see the Problems tab): fix it on its page."
+        elif plan.problem_preview_omitted:
+            text = f"Showing {shown:,} of {plan.invalid:,} rows with problems"
+        elif plan.invalid:
+            text = f"{plan.invalid:,} row{'s' if plan.invalid != 1 else ''} with problems"
+        else:
+            text = "No row has problems"
+        self.problem_rows_note.setText(text)
+        self.problem_rows_note.show()
 
     def _on_sheet_box_current_index_changed(self, i: int) -> None:
         if 0 <= i < len(self.models):

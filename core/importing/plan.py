@@ -50,6 +50,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "MEMO_SIZE",
     "PREVIEW_ROWS",
+    "PROBLEM_PREVIEW_ROWS",
     "Cancel",
     "Edits",
     "ImportPlan",
@@ -78,6 +79,9 @@ Edits = dict[tuple[int, str], Any]
 
 #: how many converted rows a plan keeps for the preview
 PREVIEW_ROWS = 200
+#: how many rows with problems a plan keeps for the preview, wherever they are in the
+#: file (the preview's first rows included), so that they can be fixed there
+PROBLEM_PREVIEW_ROWS = 1_000
 #: how many problems a plan keeps in memory (the errors file gets all of them)
 MAX_PROBLEMS = 10_000
 #: whether scanners use the column-wise fast path unless told (tests compare both)
@@ -107,6 +111,14 @@ class ImportPlan:
     edits: dict[tuple[int, str], Any] = field(default_factory=dict)
     #: problems found in all (``problems`` keeps the first MAX_PROBLEMS)
     problem_count: int = 0
+    #: rows with problems anywhere in the file, as ``preview`` holds them (the same
+    #: objects for rows in ``preview`` too), in file order: the first
+    #: PROBLEM_PREVIEW_ROWS invalid rows and, among them, every row valid now thanks
+    #: to ``edits`` (so a fix stays in sight, and can be taken back, wherever the row is)
+    problem_preview: list[dict[str, Any]] = field(default_factory=list)
+    #: invalid rows left out of ``problem_preview`` (beyond PROBLEM_PREVIEW_ROWS, or all
+    #: of them when the mapping itself has problems)
+    problem_preview_omitted: int = 0
 
 
 class RowScanner(Conversion, RowPath, FastPath, KeyTracking):
@@ -312,7 +324,10 @@ def plan_import(
         plan.problems = sheet_problems
         plan.problem_count = len(sheet_problems)
         plan.invalid = sum(1 for _ in iter_rows(sheet))
+        plan.problem_preview_omitted = plan.invalid
         return plan
+    edited = {number for number, _ in plan.edits}
+    fixed = 0  # rows in problem_preview that are valid (fixed through edits)
     for item in scanner.scan_items(progress, cancel):
         if isinstance(item, NewRows):
             plan.new += len(item)
@@ -326,18 +341,30 @@ def plan_import(
                         break
             continue
         row = item
+        # invalid and edited rows come through the row path (the fast path keeps to
+        # clean rows), so keeping them here costs the clean rows nothing
+        keep = False
         if row.status == "invalid":
             plan.invalid += 1
             for p in scanner.problem_rows(row):
                 plan.problem_count += 1
                 if len(plan.problems) < MAX_PROBLEMS:
                     plan.problems.append(p)
+            keep = len(plan.problem_preview) - fixed < PROBLEM_PREVIEW_ROWS
+            if not keep:
+                plan.problem_preview_omitted += 1
         else:
             setattr(plan, row.status, getattr(plan, row.status) + 1)
             if note is not None and row.status == "new":
                 note(scanner.table, row.values)
-        if len(plan.preview) < PREVIEW_ROWS:
-            plan.preview.append(_preview_row(row))
+            if row.number in edited:  # fixed in the preview: at most as many as edits
+                keep = True
+                fixed += 1
+        shown = _preview_row(row) if keep or len(plan.preview) < PREVIEW_ROWS else None
+        if shown is not None and len(plan.preview) < PREVIEW_ROWS:
+            plan.preview.append(shown)
+        if keep:
+            plan.problem_preview.append(shown)
     plan.unresolved = scanner.unresolved()
     return plan
 
