@@ -8,7 +8,9 @@ each). While it computes, a busy bar shows and the last figures stay visible. Re
 made meanwhile are merged: the running stage is told to stop at its next check, the
 stages still to come are dropped, and only the latest request is computed next. Edits
 recompute at once if the page is visible (the session applies them to its engine
-incrementally), else when it is next shown.
+incrementally), else when it is next shown. A damaged inventory file found by the
+engine is announced with :attr:`DashboardPage.damaged` (the window offers the automatic
+backup), not shown as SQLite's words.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ from PySide6.QtWidgets import (
 from core import dashboard as dash
 from core import scenarios as scen
 from core.dashboard_session import DashboardSession
+from core.errors import InventoryDamagedError
 from core.inventory import Inventory
 from ui import palette
 from ui.charts import BarChart, LocationMarketChart, TrendChart
 from ui.dashboard_widgets import FigureCard, MultiChoice, period_choices
 from ui.plain_text import literal
-from ui.workers import Task, run_task
+from ui.restore_backup import DAMAGED_FIGURES_TEXT as DAMAGED_TEXT
+from ui.workers import Task, reading, run_task
 
 #: longest time (s) a thread keeps the interpreter lock while another waits for it. The
 #: default 5 ms is paid again each time the UI thread returns from a Qt call during a
@@ -111,6 +115,9 @@ class DashboardPage(QWidget):
     figures_shown = Signal()
     #: every stage of a request finished and its figures are shown
     updated = Signal()
+    #: the inventory file is damaged (an InventoryDamagedError), found by the engine;
+    #: announced once, and nothing more is computed
+    damaged = Signal(object)
 
     def __init__(
         self,
@@ -140,6 +147,7 @@ class DashboardPage(QWidget):
         self._pending = False
         self._stale = True
         self._closed = False
+        self._damage_reported = False
         self._request: dash.DashboardRequest | None = None
         self._build()
         self._fill_filters()
@@ -429,6 +437,8 @@ class DashboardPage(QWidget):
     def recompute(self) -> None:
         """Compute for the current controls now, or as soon as the running stage ends
         (it is asked to stop early; the stages it would have led to are dropped)."""
+        if self._damage_reported:  # the window closes the inventory
+            return
         if not self.charts_ready:  # computed once they are
             self._stale = True
             return
@@ -475,7 +485,9 @@ class DashboardPage(QWidget):
             work = lambda: session.with_ranges(request, shown, cancel.is_set, part)  # noqa: E731
         self.busy.setVisible(True)
         self.status.setText(STAGE_TEXT[stage])
-        self._task = run_task(work, self._on_task_finished, self._on_task_failed)
+        self._task = run_task(
+            reading(session.path, work), self._on_task_finished, on_error=self._on_task_error
+        )
 
     def _next_stage(self, request: dash.DashboardRequest) -> str | None:
         order = ["central"]
@@ -579,6 +591,14 @@ class DashboardPage(QWidget):
         self.status.setText(f"Updated {dt.datetime.now():%H:%M:%S}")
         self.updated.emit()
 
+    def _on_task_error(self, error: BaseException, message: str) -> None:
+        if not isinstance(error, InventoryDamagedError):
+            self._on_task_failed(message)
+            return
+        self._task = None
+        if not self._closed:
+            self._show_damage(error)
+
     def _on_task_failed(self, message: str) -> None:
         self._task = None
         if self._closed:
@@ -592,6 +612,19 @@ class DashboardPage(QWidget):
         self.notes.setText(f"Could not compute the figures: {message}")
         for key, waiting in self._waiting.items():  # charts never shown yet
             waiting.setText(f"{CHART_TITLES[key]}: could not be computed (see below)")
+
+    def _show_damage(self, error: InventoryDamagedError) -> None:
+        """Say the file is damaged (the window's message says what to do) and announce
+        it once; the requests still waiting are dropped."""
+        self._pending, self._deferred, self._steps = False, None, []
+        self.busy.setVisible(False)
+        self.status.setText("The inventory file is damaged.")
+        self.notes.setText(DAMAGED_TEXT)
+        for key, waiting in self._waiting.items():
+            waiting.setText(f"{CHART_TITLES[key]}: not computed (the inventory file is damaged)")
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(error)
 
     def _on_chart_bar_clicked(self, bar: dash.Bar) -> None:
         if bar.target is not None:

@@ -10,7 +10,9 @@ The engine runs on the thread pool (``ui.workers.run_task``) through the window'
 ``core.dashboard_session.DashboardSession``, which keeps one engine per open inventory in its own
 connection and applies logged edits incrementally (``Engine.catch_up``). Selecting rows
 quickly computes only the last one (150 ms debounce), and a result that arrives for an
-entry or period no longer asked for is dropped.
+entry or period no longer asked for is dropped. A damaged inventory file found by the
+engine is announced with :attr:`EntryDetailPanel.damaged` (the window offers the
+automatic backup), not shown as SQLite's words.
 
 Units: emissions kgCO2e (tCO2e from 1,000 kg), energy kWh of the facility (MWh, GWh),
 water litres (m³ from 10,000 L). Periods are ``core.periods`` labels.
@@ -23,6 +25,7 @@ import datetime as dt
 import html
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -43,7 +46,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.workers import run_task
+from core.errors import InventoryDamagedError
+from ui.restore_backup import DAMAGED_FIGURES_TEXT as DAMAGED_TEXT
+from ui.workers import reading, run_task
 
 if TYPE_CHECKING:  # the engine (numpy) loads with the first entry shown, not at start-up
     from core.dashboard_session import DashboardSession
@@ -228,6 +233,9 @@ class EntryDetailPanel(QDockWidget):
 
     #: a computation finished and its figures are shown
     updated = Signal()
+    #: the inventory file is damaged (an InventoryDamagedError), found by the engine;
+    #: announced once per inventory
+    damaged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Details", parent)
@@ -243,6 +251,7 @@ class EntryDetailPanel(QDockWidget):
         self._serial = 0  # bumped by every request; results of older ones are dropped
         self._running: int | None = None  # serial of the computation on the pool
         self._stale = False  # a request waits until the dock is shown
+        self._damage_reported = False
         self.details: EntryDetails | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -366,6 +375,7 @@ class EntryDetailPanel(QDockWidget):
     def set_inventory(self, inventory: Inventory, session: DashboardSession) -> None:
         """Show entries of ``inventory``, computed through ``session`` (shared)."""
         self._inventory, self._session = inventory, session
+        self._damage_reported = False
         self._entry = None
         self.details = None
         self._serial += 1
@@ -456,9 +466,12 @@ class EntryDetailPanel(QDockWidget):
         self.busy.setVisible(True)
         self.status.setText("Computing…")
         run_task(
-            lambda: session.run(lambda engine: compute_details(engine, entry, choice)),
+            reading(
+                session.path,
+                lambda: session.run(lambda engine: compute_details(engine, entry, choice)),
+            ),
             lambda result: self._on_task_finished(serial, result),
-            lambda message: self._on_task_failed(serial, message),
+            on_error=lambda error, message: self._on_task_error(serial, error, message),
         )
 
     def _finish(self, serial: int) -> bool:
@@ -496,14 +509,36 @@ class EntryDetailPanel(QDockWidget):
             self.show_details(result)
             self.updated.emit()
 
+    def _on_task_error(self, serial: int, error: BaseException, message: str) -> None:
+        if not isinstance(error, InventoryDamagedError) or not self._shows_file(error.path):
+            self._on_task_failed(serial, message)
+            return
+        # whichever entry it was computed for: the file is what is damaged
+        self._running = None
+        self._serial += 1  # nothing more for this inventory (the window closes it)
+        self._timer.stop()
+        self.busy.setVisible(False)
+        self._show_failure(DAMAGED_TEXT)
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(error)
+
     def _on_task_failed(self, serial: int, message: str) -> None:
         if self._finish(serial):
-            self.details = None
-            self.status.setText(f"Could not compute the figures: {message}")
-            self.text.clear()
-            for value in self.values.values():
-                value.setText("–")
-            self._set_dimmed(False)
+            self._show_failure(f"Could not compute the figures: {message}")
+
+    def _shows_file(self, path: Path | None) -> bool:
+        """Whether ``path`` is the inventory shown now (not one closed meanwhile)."""
+        session = self._session
+        return session is not None and path is not None and Path(path) == session.path
+
+    def _show_failure(self, text: str) -> None:
+        self.details = None
+        self.status.setText(text)
+        self.text.clear()
+        for value in self.values.values():
+            value.setText("–")
+        self._set_dimmed(False)
 
     def _on_copy_button_clicked(self) -> None:
         if self.details is not None:

@@ -1,10 +1,16 @@
-"""How an entry's emissions were reached, computed off the UI thread."""
+"""How an entry's emissions were reached, computed off the UI thread.
+
+A damaged inventory file found while computing is announced with
+:attr:`ExplainDialog.damaged` (the page that opens the dialog passes it on to the
+window's restore offer), not shown as SQLite's words.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.workers import Task, run_task
+from core.errors import InventoryDamagedError
+from ui.restore_backup import DAMAGED_FIGURES_TEXT as DAMAGED_TEXT
+from ui.workers import Task, reading, run_task
 
 
 def _explain_text(path: Path, entry: str, period: str | None) -> str:
@@ -46,8 +54,13 @@ def period_choices(today: dt.date) -> list[tuple[str, str | None]]:
 class ExplainDialog(QDialog):
     """Shows ``core.explain`` for one entry; recomputes when the period changes."""
 
+    #: the inventory file is damaged (an InventoryDamagedError), found while computing;
+    #: announced once
+    damaged = Signal(object)
+
     def __init__(self, path: Path, entry: str, title: str, parent: QWidget | None = None):
         super().__init__(parent)
+        self._damage_reported = False
         self.setWindowTitle(f"How the figures were reached: {title}")
         self.resize(900, 620)
         self._path, self._entry = path, entry
@@ -85,10 +98,11 @@ class ExplainDialog(QDialog):
         self.busy.setVisible(True)
         self.status.setText("Computing…")
         self.period.setEnabled(False)
+        path, entry = self._path, self._entry
         self._task = run_task(
-            lambda: _explain_text(self._path, self._entry, period),
+            reading(path, lambda: _explain_text(path, entry, period)),
             self._on_task_finished,
-            self._on_task_failed,
+            on_error=self._on_task_error,
         )
 
     def _on_period_current_index_changed(self, _index: int) -> None:
@@ -97,6 +111,17 @@ class ExplainDialog(QDialog):
     def _on_task_finished(self, text: str) -> None:
         self.text.setPlainText(text)  # plain text: names are never read as HTML
         self._done("")
+
+    def _on_task_error(self, error: BaseException, message: str) -> None:
+        if not isinstance(error, InventoryDamagedError):
+            self._on_task_failed(message)
+            return
+        self.text.setPlainText(DAMAGED_TEXT)
+        self._done("The inventory file is damaged.")
+        self.period.setEnabled(False)  # nothing more can be computed from it
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(error)
 
     def _on_task_failed(self, message: str) -> None:
         self.text.setPlainText(message)

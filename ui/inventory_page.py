@@ -271,6 +271,7 @@ class InventoryPage(QWidget):
                 self._inv.title(self.spec.name, row_id),
                 self,
             )
+            dialog.damaged.connect(self.damaged)  # the window offers the backup
             self.explain_dialog = dialog
             dialog.open()
 

@@ -63,7 +63,8 @@ class MainWindow(
     QMainWindow,
 ):
     #: the open inventory turned out damaged (an InventoryDamagedError): while reading a
-    #: page, saving an edit or checking the daily backup's copy. Handled once control is
+    #: page, saving an edit, computing on a worker (dashboard, details, explanation,
+    #: report) or checking the daily backup's copy. Handled once control is
     #: back in the event loop (:meth:`_on_damage_found`), never inside the code that
     #: found it (an undo in progress, a page being built).
     damage_found = Signal(object)
@@ -135,6 +136,7 @@ class MainWindow(
         #: the engine of the open inventory, shared by the dashboard and the details
         self.engine_session: DashboardSession | None = None
         self.details = EntryDetailPanel(self)
+        self.details.damaged.connect(self.damage_found)  # found by its engine, on a worker
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.details)
         self.details.hide()  # until View > Details (F9); restoreState remembers it
 
@@ -201,6 +203,7 @@ class MainWindow(
         from ui.report_dialog import ReportDialog  # built on demand
 
         dialog = ReportDialog(self.inventory, self)
+        dialog.damaged.connect(self.damage_found)  # it closes itself then
         dialog.exec()
         if (reports := self.pages.get("reports")) is not None:
             reports.refresh()  # a quarter may have been closed or reopened

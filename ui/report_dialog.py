@@ -5,17 +5,22 @@ inventory file, and PDF and XLSX files are written there too, with a progress ba
 Cancel button. Preview and Print paint on the main thread (Qt's print dialogs need it)
 from the report built on the worker. Closing and reopening a quarter are here as well:
 both ask first, and reopening needs a reason (it is logged).
+
+A damaged inventory file found while building (or reading the quarter's closing) is
+announced with :attr:`ReportDialog.damaged`, and the dialog closes: the window closes
+the inventory and offers to restore its automatic backup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QLocale, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,14 +46,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import closing
+from core import closing, integrity
+from core.errors import InventoryDamagedError
 from core.inventory import Inventory, os_user
 from core.periods import Period, parse_period
 from core.report import ReportOptions, build_for_closing, build_report
 from core.report_model import SECTIONS, Report, format_number
 from ui import report_render
 from ui.plain_text import literal
-from ui.workers import run_task
+from ui.workers import reading, run_task
 
 
 class _Relay(QObject):
@@ -80,6 +86,9 @@ class ReportDialog(QDialog):
 
     #: a quarter was closed or reopened (its label)
     closing_changed = Signal(str)
+    #: the inventory file is damaged (an InventoryDamagedError); announced once, after
+    #: which the dialog closes
+    damaged = Signal(object)
 
     def __init__(
         self, inventory: Inventory, parent: QWidget | None = None, today: dt.date | None = None
@@ -91,6 +100,7 @@ class ReportDialog(QDialog):
         self.setWindowTitle("Report")
         self._cancel = threading.Event()
         self._busy = False
+        self._damage_reported = False
         self.relay = _Relay(self)
         self.relay.progressed.connect(self._on_relay_progressed)
         settings = QSettings()
@@ -274,7 +284,16 @@ class ReportDialog(QDialog):
             period = self.period()
         except Exception:
             return
-        closed = closing.in_force(self.inventory, period.label)
+        try:
+            closed = closing.in_force(self.inventory, period.label)
+        except sqlite3.DatabaseError as exc:
+            if not integrity.is_damage(exc):
+                raise
+            error = integrity.damaged(self.path, f"SQLite reports: {exc}")
+            # announced from the event loop: this may run while the dialog is built,
+            # before anyone has connected to it
+            QTimer.singleShot(0, self, lambda: self._damage_found(error))
+            return
         is_quarter = self.kind.currentIndex() == 0
         if closed is not None and self.filtered.isChecked():
             text = (
@@ -326,14 +345,31 @@ class ReportDialog(QDialog):
             self._finish()
             done(result)
 
-        def failed(message: str) -> None:
+        def failed(error: BaseException, message: str) -> None:
             self._finish()
+            if isinstance(error, InventoryDamagedError):
+                self._damage_found(error)
+                return
             if self._cancel.is_set():  # ReportCancelled, while building or drawing
                 self.status.setText("Cancelled; nothing was written.")
                 return
             QMessageBox.warning(self, "Report", literal(f"The report could not be made: {message}"))
 
-        run_task(lambda: work(progress, self._cancel.is_set), finished, failed)
+        run_task(
+            reading(self.path, lambda: work(progress, self._cancel.is_set)),
+            finished,
+            on_error=failed,
+        )
+
+    def _damage_found(self, error: InventoryDamagedError) -> None:
+        """Announce the damage once and close: nothing more can be read from the file
+        (the window's message says what to do)."""
+        if self._damage_reported:
+            return
+        self._damage_reported = True
+        self.status.setText("The inventory file is damaged; see the message to restore its backup.")
+        self.damaged.emit(error)
+        self.reject()
 
     def _finish(self) -> None:
         self._busy = False

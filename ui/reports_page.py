@@ -9,12 +9,17 @@ history.
 
 Closing and reopening write through the main window's connection; they are deliberate
 acts, not undoable edits. The page re-reads the inventory when shown, after an edit
-(an edit can record restatements) and after a closing changes.
+(an edit can record restatements) and after a closing changes. A damaged inventory file
+found on the way (by these reads, or by the report dialog it opens) is announced with
+:attr:`ReportsPage.damaged`, for the window to offer the automatic backup.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
+from collections.abc import Iterator
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -32,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import closing
+from core import closing, integrity
 from core.inventory import Inventory
 from core.report import ReportOptions
 from core.report_model import format_number, format_percent
@@ -91,6 +96,9 @@ class ReportsPage(QWidget):
 
     #: a quarter was closed or reopened here (its label)
     closing_changed = Signal(str)
+    #: the inventory file is damaged (an InventoryDamagedError), found while reading it
+    #: here or by the report dialog opened from here; announced once
+    damaged = Signal(object)
 
     def __init__(
         self,
@@ -108,6 +116,7 @@ class ReportsPage(QWidget):
         self.quarters: list[closing.QuarterStatus] = []
         self.report_dialog: QWidget | None = None
         self._stale = True
+        self._damage_reported = False
 
         title = QLabel("Reports")
         font = title.font()
@@ -186,8 +195,28 @@ class ReportsPage(QWidget):
 
     # -- data -------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A block that reads the inventory: damage SQLite reports on the way is
+        announced with :attr:`damaged` (once), not raised; other errors go on."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not integrity.is_damage(exc):
+                raise
+            self._stale = False  # the window closes the inventory: no more reading
+            if not self._damage_reported:
+                self._damage_reported = True
+                self.damaged.emit(integrity.damaged(self.inventory.path, f"SQLite reports: {exc}"))
+
     def refresh(self) -> None:
         """Re-read the quarters, keeping the selected one selected."""
+        if self._damage_reported:
+            return
+        with self._reading():
+            self._refresh()
+
+    def _refresh(self) -> None:
         selected = self.selected_label()
         self.quarters = closing.inventory_quarters(self.inventory, self.today)
         self.table.setRowCount(len(self.quarters))
@@ -243,6 +272,10 @@ class ReportsPage(QWidget):
         return q.label if q else None
 
     def _show_detail(self) -> None:
+        with self._reading():
+            self._show_selected()
+
+    def _show_selected(self) -> None:
         q = self.selected()
         self.build_button.setEnabled(q is not None)
         self.close_button.setEnabled(q is not None and q.closing is None and not self.read_only)
@@ -341,7 +374,12 @@ class ReportsPage(QWidget):
         if isinstance(old, ReportDialog) and not old._busy and not old.isVisible():
             # not deleted on close: a worker it started may still report back to it
             old.deleteLater()
-        dialog = ReportDialog(self.inventory, self, today=self.today)
+        dialog = None
+        with self._reading():
+            dialog = ReportDialog(self.inventory, self, today=self.today)
+        if dialog is None:
+            return  # the inventory is damaged: the window closes it
+        dialog.damaged.connect(self.damaged)
         dialog.set_quarter(q.label)
         dialog.closing_changed.connect(self._on_report_dialog_closing_changed)
         dialog.finished.connect(lambda _result: self.refresh())

@@ -17,6 +17,12 @@ from core.integrity import backup_time, restore_backup
 from ui.plain_text import literal
 
 RESTORE_TEXT = "Restore Backup to a New File"
+#: what a page or dialog says in place of figures when the engine found the inventory
+#: file damaged (the window's message, :func:`offer_restore`, says what to do)
+DAMAGED_FIGURES_TEXT = (
+    "The figures could not be computed: the inventory file is damaged. See the message "
+    "about it to restore its automatic backup; the damaged file is not changed."
+)
 
 
 def offer_restore(parent: QWidget | None, error: InventoryDamagedError) -> Path | None:

@@ -73,6 +73,7 @@ class WindowPagesMixin:
                 page = ReportsPage(
                     self.inventory, self.editor, read_only=self.read_only_reason is not None
                 )
+                page.damaged.connect(self.damage_found)
             elif key == "reference":
                 from ui.reference_page import ReferenceDataPage  # reads the shipped tables
 
@@ -90,6 +91,7 @@ class WindowPagesMixin:
         assert self.inventory is not None
         page = DashboardPage(self.inventory, session=self.engine_session, editor=self.editor)
         page.entry_activated.connect(self._on_dashboard_entry_activated)
+        page.damaged.connect(self.damage_found)  # found by its engine, on a worker
         return page
 
     def _loading_dashboard(self) -> QWidget:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from file_damage import overwrite_table_root
 from PySide6.QtWidgets import QMessageBox
 from robustness_support import SCHEMAS, integrity, table_digests
 
@@ -23,8 +24,6 @@ from ui.main_window import MainWindow
 from ui.record_dialog import RecordDialog
 from ui.restore_backup import RESTORE_TEXT
 from ui.settings import SettingsStore
-
-PAGE = 4096
 
 
 class Messages:
@@ -154,13 +153,6 @@ def test_an_edit_on_a_full_disk(window, inv_path, monkeypatch, crashes):
     assert window.editor.run(InsertRecord("models", {"name": "After", "version": "1"}))
 
 
-def _damage_usage_page(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'usage'").fetchone()[0]
-    conn.close()
-    with open(path, "r+b") as fh:
-        fh.seek((root - 1) * PAGE)
-        fh.write(bytes(range(256)) * (PAGE // 256))
 
 
 def _sha(path: Path) -> str:
@@ -174,7 +166,7 @@ def test_a_damaged_page_of_a_large_inventory_found_by_a_page_offers_the_backup(
     meets the damaged page: the window says so and offers the newest sound backup (the
     daily one), restores it to a new file and opens that; the damaged file is kept."""
     daily = core_integrity.make_daily_backup(inv_path)  # sound, and today's: none is due
-    _damage_usage_page(inv_path)
+    overwrite_table_root(inv_path)
     monkeypatch.setattr(core_integrity, "QUICK_CHECK_MAX_BYTES", 0)  # "a large file"
     digest = _sha(inv_path)
     messages = Messages(monkeypatch, click=RESTORE_TEXT)
@@ -203,7 +195,7 @@ def test_the_daily_backup_finds_damage_in_a_large_inventory(
     its copy finds the damage: the window offers the newest sound backup, and the
     damaged copy is not kept (nor are older backups removed)."""
     [migration] = core_integrity.find_backups(inv_path)
-    _damage_usage_page(inv_path)
+    overwrite_table_root(inv_path)
     monkeypatch.setattr(core_integrity, "QUICK_CHECK_MAX_BYTES", 0)
     digest = _sha(inv_path)
     messages = Messages(monkeypatch, click="Cancel")

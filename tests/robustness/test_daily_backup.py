@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from file_damage import overwrite_table_root
 from robustness_support import SCHEMAS, cli, table_digests
 
 from core import integrity
 from core.errors import InventoryDamagedError
 from core.inventory import Inventory
-
-PAGE = 4096
 
 
 @pytest.fixture
@@ -40,13 +39,6 @@ def _old_daily(path: Path, days: float) -> Path:
     return Path(shutil.copyfile(path, dest))
 
 
-def _overwrite_usage_root(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'usage'").fetchone()[0]
-    conn.close()
-    with open(path, "r+b") as fh:
-        fh.seek((root - 1) * PAGE)
-        fh.write(bytes(range(256)) * (PAGE // 256))
 
 
 # -- core ------------------------------------------------------------------------------
@@ -98,7 +90,7 @@ def test_the_backup_holds_what_was_committed_and_nothing_half_done(inv_path):
 
 def test_a_damaged_inventory_gives_no_backup_and_keeps_the_old_ones(inv_path):
     old = _old_daily(inv_path, 2)
-    _overwrite_usage_root(inv_path)
+    overwrite_table_root(inv_path)
     with pytest.raises(InventoryDamagedError) as caught:
         integrity.make_daily_backup(inv_path)
     [migration] = [b for b in integrity.find_backups(inv_path) if b != old]
@@ -112,9 +104,9 @@ def test_damage_offers_the_newest_backup_that_is_sound(inv_path):
     """A newer backup that is damaged itself (a bad disk, a sync tool) is passed over."""
     sound = integrity.make_daily_backup(inv_path)
     bad = _old_daily(inv_path, -0.001)  # a few seconds newer
-    _overwrite_usage_root(bad)
+    overwrite_table_root(bad)
     assert integrity.find_backups(inv_path)[0] == bad
-    _overwrite_usage_root(inv_path)
+    overwrite_table_root(inv_path)
     with pytest.raises(InventoryDamagedError) as caught:
         Inventory.open(inv_path)
     assert caught.value.backups[0] == sound and sound.name in str(caught.value)
