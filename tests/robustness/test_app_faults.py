@@ -153,8 +153,6 @@ def test_an_edit_on_a_full_disk(window, inv_path, monkeypatch, crashes):
     assert window.editor.run(InsertRecord("models", {"name": "After", "version": "1"}))
 
 
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

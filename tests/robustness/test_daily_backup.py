@@ -39,8 +39,6 @@ def _old_daily(path: Path, days: float) -> Path:
     return Path(shutil.copyfile(path, dest))
 
 
-
-
 # -- core ------------------------------------------------------------------------------
 
 
