@@ -22,6 +22,7 @@ from typing import Any
 
 from core.errors import ImportCancelled, ImportReadError
 from core.importing.csvsniff import CsvDialect, sniff
+from core.importing.ods_merges import ods_merged_ranges
 from core.importing.sheet_limits import check_workbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -326,6 +327,12 @@ def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetIn
     wb = _calamine_workbook(path, size)
     out: list[SheetInfo] = []
     try:
+        # the reader gives merged ranges for XLSX only: an ODS header's are read here
+        ods_merges = (
+            ods_merged_ranges(path, (m.name for m in wb.sheets_metadata), HEADER_SEARCH_ROWS)
+            if path.suffix.lower() == ".ods"
+            else {}
+        )
         for meta in wb.sheets_metadata:
             if cancel and cancel():
                 raise ImportCancelled("Opening the file was cancelled.")
@@ -345,7 +352,10 @@ def _open_workbook(path: Path, size: int, cancel: Cancel | None) -> list[SheetIn
                 head.append([_clean_cell(c) for c in row])
             merged = [
                 ((r0, c0 - info.first_column), (r1, c1 - info.first_column))
-                for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
+                for (r0, c0), (r1, c1) in (
+                    sheet.merged_cell_ranges or ods_merges.get(meta.name, [])
+                )
+                if c0 >= info.first_column  # one left of the data starts at an empty cell
             ]
             info.header_row, info.headers = detect_header(head, merged)
             last = sheet.end[0] if sheet.end else info.header_row
