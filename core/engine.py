@@ -26,8 +26,10 @@ Formulas (methodology notes, ``resources/reference/SOURCES.md``):
   by its estimated accelerator energy); capital goods: the whole hardware in the quarter
   it was bought (self-hosted deployments), own hardware with no such purchase record
   (training runs) still amortised;
-* uncertainty: each line's own range, widened by its grid factor's range (exact zone and
-  year, year fallback, country or world fallback: ``core.factors.grid_range``).
+* uncertainty: each line's own range; the grid factor's range (exact zone and year, year
+  fallback, country or world fallback: ``core.factors.grid_range``) is drawn by the Monte
+  Carlo once per grid factor and sample, shared by every line that uses it
+  (``core.engine_grid.grid_errors``).
 
 What cannot be estimated is said in a note per entry (:data:`SKIPPED` lists them) and
 counted per reason by :func:`not_estimated` for an estimate's notes.
@@ -53,12 +55,6 @@ from core.engine_embodied import (  # noqa: F401
     _capital_goods,
     _embodied_lines,
     _purchases,
-)
-from core.engine_grid import (  # noqa: F401
-    _grid_log_widths,
-    _widen_by_grid_range,
-    _years,
-    grid_ranges,
 )
 from core.engine_inference import (  # noqa: F401
     _CHAT_TASKS,
@@ -157,7 +153,6 @@ def build_lines(
     # room behind the operational lines for the embodied ones (at most one per
     # operational line, plus one per deployment under the capital-goods convention)
     operational = b.build(reserve=sum(n for n, _ in b.parts) + len(activity.deployments))
-    _widen_by_grid_range(operational, sites, a)
     e = _Builder()
     _embodied_lines(activity, a, sites, hw, operational, e, notes, convention)
     return operational.appended(e.build()), notes

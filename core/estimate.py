@@ -4,7 +4,8 @@
 activity lines (``core.engine``) and their month pieces (``core.emissions``), and answers
 :meth:`Engine.estimate` from those cached arrays. Call :meth:`Engine.refresh` after edits.
 
-Uncertainty ranges come from the seeded Monte Carlo in ``core.uncertainty``. After an
+Uncertainty ranges come from the seeded Monte Carlo in ``core.uncertainty``, with each
+grid factor's error shared by the pieces that use it (:meth:`Engine.grid_keys`). After an
 edit, :meth:`Engine.apply_changes` updates only the entries the edit touched.
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from core import activity as activity_mod
 from core import columns, emissions, engine, uncertainty
+from core.engine_grid import GridErrors, grid_errors
 from core.inventory import Inventory
 from core.periods import Period, parse_period
 
@@ -258,12 +260,34 @@ class Engine:
         )
         self._titles: dict[int, dict[int, str]] = {}
         self._units: uncertainty.Units | None = None
+        self._grid_cache: tuple | None = None
 
     def units(self) -> uncertainty.Units:
         """The lines' uncertainty units, computed on first use."""
         if self._units is None:
             self._units = uncertainty.build_units(self.lines, self.sites)
         return self._units
+
+    def grid_keys(self) -> tuple[GridErrors, np.ndarray]:
+        """The grid factor errors the Monte Carlo draws (``core.engine_grid.grid_errors``
+        of the pieces' grid lookups) and each piece's key among them: -1 for embodied
+        pieces (no electricity) and pieces at a site with a factor of its own (taken as
+        known). Kept until the pieces change (an edit appends pieces and lookups)."""
+        p = self.pieces
+        cached = self._grid_cache
+        if (
+            cached is not None
+            and cached[0] is p
+            and cached[1] == len(p.line)
+            and cached[2] == len(p.lookup_table)
+        ):
+            return cached[3], cached[4]
+        errors, key_of_code = grid_errors(p.lookup_table, self.assumptions.params)
+        key_of_code = np.r_[np.int64(-1), key_of_code]  # code -1: the site's own factor
+        key = key_of_code[p.lookup_code + 1]
+        key[p.is_embodied] = -1
+        self._grid_cache = (p, len(p.line), len(p.lookup_table), errors, key)
+        return errors, key
 
     # -- estimates ----------------------------------------------------------------------
 
@@ -309,6 +333,7 @@ class Engine:
         )
         n_groups = len(group_info)
         sums = {k: np.bincount(group_key, weights=v, minlength=n_groups) for k, v in values.items()}
+        grid, grid_key = self.grid_keys() if samples > 0 else (None, None)
         ranges = uncertainty.monte_carlo(
             self.units() if samples > 0 else None,
             self.units().of_line[line] if samples > 0 else line,
@@ -318,6 +343,8 @@ class Engine:
             self.assumptions,
             samples,
             seed,
+            grid,
+            grid_key[keep] if grid_key is not None else None,
         )
         loc = values["location_kgco2e"]
         # what the lines of each group are: one value, or "mixed" (an entry's part is
@@ -571,9 +598,9 @@ class Engine:
         notes.extend(f"Grid factor: {f}." for f in p.fallbacks(keep))
         notes.append(
             "Grid factors vary in the uncertainty range by +-10 % for the site's own zone and "
-            "year, more where a fallback year, country or world factor stood in; each entry's "
-            "grid error is drawn on its own, so the total's range understates what one "
-            "zone's error shared by many entries would give."
+            "year, more where a fallback year, country or world factor stood in; each "
+            "grid's factor has one error, shared by every entry that uses it, so entries on "
+            "the same grid are wrong the same way."
         )
         return notes
 

@@ -5,10 +5,14 @@ assumptions, own relative range and PUE range. Shared assumptions (training and 
 utilisation, host overhead, default PUE, hardware lifetime) are drawn once per sample for
 all units, so their errors add up across the inventory as they would in reality; each
 unit's own input error (measured +-5 %, stated power +-10 %, per-request or per-token
-energy over the published spread, embodied +-30 %) is drawn independently. Draws are
-triangular in log space between the low, central and high values. Grid factors vary only
-through the lines' own ranges (the engine folds a grid factor's range into them, where it
-gives one).
+energy over the published spread, embodied +-30 %) is drawn independently. Grid factors
+are drawn like shared assumptions: each grid zone's published factor has one error per
+sample for every piece of operational activity that uses it, whatever its entry (so two
+entries on the same grid in the same year are wrong the same way), over the range of
+``core.factors.grid_range`` for the piece's zone and year (wider for a year gap or a
+country or world fallback; see ``core.engine_grid.grid_errors``); a site's own factor
+and embodied emissions take none. Draws are triangular in log space between the low,
+central and high values.
 
 The *drivers* of the total's uncertainty are entries (training runs and deployments),
 whatever the grouping of the estimate: each entry's share of the variance of the total
@@ -27,6 +31,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from core import engine
+from core.engine_grid import GridErrors
 
 _SAMPLED_SHARED = (engine.U_TRAIN, engine.U_INF, engine.HOST, engine.PUE_DEF, engine.LIFETIME)
 
@@ -196,33 +201,60 @@ def monte_carlo(
     a: engine.Assumptions,
     samples: int,
     seed: int,
+    grid: GridErrors | None = None,
+    grid_key: np.ndarray | None = None,
 ) -> Ranges:
     """P5/P50/P95 of location-based kgCO2e per group and in total, and the entries that
     drive the total's uncertainty (:func:`entry_drivers`, whatever the groups are).
 
     ``unit`` is the uncertainty unit of each piece, ``kg`` its central location-based
-    kgCO2e in the period and ``group`` its group. Every unit's own error is drawn
-    ``samples`` times from its triangular-in-log distribution (through a table of 65,536
-    / n quantiles per range: inverse-CDF sampling at that resolution); each shared
-    assumption is drawn once per sample for all units that use it. Without samples (or
-    units) every percentile is the central figure; groups whose central figure is zero
-    have zero percentiles (a zero stays zero whatever its multiplier).
+    kgCO2e in the period and ``group`` its group; ``grid_key`` its key in ``grid`` (-1:
+    no grid error; both None: none at all). Every unit's own error is drawn ``samples``
+    times from its triangular-in-log distribution (through a table of 65,536 / n
+    quantiles per range: inverse-CDF sampling at that resolution), once for all its
+    pieces; each shared assumption, and each grid factor's error, is drawn once per
+    sample for all the pieces that use it. Without samples (or units) every percentile
+    is the central figure; groups whose central figure is zero have zero percentiles (a
+    zero stays zero whatever its multiplier).
     """
     if units is None or samples <= 0 or not len(kg):
         central = np.bincount(group, kg, n_groups)
         total = float(kg.sum())
         return Ranges(central, central.copy(), central.copy(), total, total, total, [])
-    # central kg per (unit, group); most groupings put each unit in one group
-    pairs_key = unit.astype(np.int64) * n_groups + group
-    ug, ug_inverse = np.unique(pairs_key, return_inverse=True)
-    c = np.bincount(ug_inverse.ravel(), weights=kg, minlength=len(ug))
-    nonzero = c != 0
-    if not nonzero.any():  # every figure is zero (no hardware, no energy): so is the range
+    # each piece's multipliers: its unit's shared assumptions and PUE range (combo) and
+    # its grid key, as one "raw combination" number
+    n_keys = len(grid) if grid is not None and grid_key is not None else 0
+    unit = unit.astype(np.int64)
+    raw = units.combo[unit]
+    if n_keys:
+        raw = raw * (n_keys + 1) + (grid_key + 1)
+    n_raw = len(units.combo_shared) * (n_keys + 1)
+    # central kg per (unit, combination, group) row; most groupings put each unit in one
+    # group, and most units have one grid key
+    if len(units.pair) * n_raw * n_groups < 2**62:
+        rows_key = (unit * n_raw + raw) * n_groups + group
+        rows, rows_inverse = np.unique(rows_key, return_inverse=True)
+        c = np.bincount(rows_inverse.ravel(), weights=kg, minlength=len(rows))
+        nonzero = c != 0
+        rows, c = rows[nonzero], c[nonzero]
+        u_of, raw_of, g_of = rows // (n_raw * n_groups), rows // n_groups % n_raw, rows % n_groups
+    else:  # pragma: no cover - only with billions of unit x combination x group keys
+        code, first = _factorise(unit, raw, group)
+        c = np.bincount(code, weights=kg, minlength=len(first))
+        nonzero = c != 0
+        first, c = first[nonzero], c[nonzero]
+        u_of, raw_of, g_of = unit[first], raw[first], group[first].astype(np.int64)
+        order = np.lexsort((g_of, raw_of, u_of))
+        u_of, raw_of, g_of, c = u_of[order], raw_of[order], g_of[order], c[order]
+    if not len(c):  # every figure is zero (no hardware, no energy): so is the range
         zeros = np.zeros(n_groups)
         return Ranges(zeros, zeros.copy(), zeros.copy(), 0.0, 0.0, 0.0, [])
-    ug, c = ug[nonzero], c[nonzero]
-    u_of, g_of = ug // n_groups, ug % n_groups
-    split = len(np.unique(u_of)) < len(u_of)  # a unit in several groups (by quarter)
+    present = np.bincount(raw_of, minlength=n_raw) > 0
+    raw_used = np.flatnonzero(present)
+    k_of = (np.cumsum(present) - 1)[raw_of]  # index into the multipliers ``m``
+    # a unit in several groups (by quarter): rows come by unit, then combination, group
+    new_unit = np.r_[True, u_of[1:] != u_of[:-1]]
+    split = bool((~new_unit & (g_of != np.r_[-1, g_of[:-1]])).any())
     # The samples are float32 (half the memory and time of float64), scaled by a power
     # of two (exact) so that the largest value is about 1: every value within 30 orders
     # of magnitude of it keeps float32's relative precision. Values spread wider than
@@ -234,11 +266,16 @@ def monte_carlo(
     scale = 1.0 if wide else 2.0 ** -np.ceil(np.log2(peak))
     dtype = np.float64 if wide else np.float32
     m_shared = _shared_multipliers(units, a, samples, seed)
+    if n_keys:
+        m_grid = np.vstack([np.ones((1, samples)), _grid_multipliers(grid, samples, seed)])
+        m = m_shared[raw_used // (n_keys + 1)] * m_grid[raw_used % (n_keys + 1)]
+    else:
+        m = m_shared[raw_used]
     own = _OwnTable(units, dtype)
     r = _sample(
-        u_of, g_of, c * scale, split, n_groups, units, m_shared.astype(dtype), own, samples, seed
+        u_of, k_of, g_of, c * scale, split, n_groups, units, m.astype(dtype), own, samples, seed
     )
-    drivers = entry_drivers(units, ug // n_groups, c, m_shared, own)
+    drivers = entry_drivers(units, u_of, c, m, own, combo=k_of)
     return Ranges(
         r.low / scale,
         r.p50 / scale,
@@ -267,6 +304,20 @@ def _shared_multipliers(units: Units, a: engine.Assumptions, samples: int, seed:
                     blo, bhi = ranges[bit]
                 m_shared[k] *= _triangular(shared_u[bit], np.array(blo), np.array(bhi))
     return m_shared
+
+
+#: the seed's second word for the grid factors' draws (a stream of their own, so that
+#: adding a grid factor changes none of the shared assumptions' draws)
+_GRID_STREAM = 0x67726964
+
+
+def _grid_multipliers(grid: GridErrors, samples: int, seed: int) -> np.ndarray:
+    """Multipliers of the grid factors per grid key: (n_keys, samples), float64. Each
+    published factor is one seeded draw per sample for every key of it (the keys of one
+    factor take the same quantile of their own ranges)."""
+    rng = np.random.default_rng([seed, _GRID_STREAM])
+    u = rng.random((grid.n_factors, samples))
+    return _triangular(u[grid.factor], grid.low[:, None], grid.high[:, None])
 
 
 class _OwnTable:
@@ -299,45 +350,59 @@ def entry_drivers(
     m_shared: np.ndarray,
     own: _OwnTable,
     top: int = TOP_DRIVERS,
+    combo: np.ndarray | None = None,
 ) -> list[dict]:
     """The entries with the largest shares of the variance of the total, largest first:
     ``{"entry": entry key, "kind": KINDS index, "share_of_variance": s,
     "location_kgco2e": central kg}`` each, at most ``top``, each share over 0.1 %.
 
-    ``unit`` and ``kg`` are units and their central kgCO2e (repeats are summed). The
-    total is T = sum over units u of c_u o_u s_k(u): central kg c_u, own error o_u
-    (independent between units) and the product s_k of the shared assumptions of the
-    unit's combination k. An entry's share is the sum over its units of Cov(X_u, T) /
-    Var(T), where
+    ``unit`` and ``kg`` are units and their central kgCO2e (repeats are summed);
+    ``combo`` the row of ``m_shared`` that multiplies each (the shared assumptions and
+    grid factor errors; None: the unit's combination of shared assumptions,
+    ``units.combo``). The total is T = sum over rows r of c_r o_u(r) s_k(r): central kg
+    c_r, own error o_u of its unit u (one draw for all the unit's rows, independent
+    between units) and the multiplier s_k of its combination k. An entry's share is the
+    sum over its units of Cov(X_u, T) / Var(T), where
 
-        Cov(X_u, T) = c_u E[o_u] (S A)_k(u) + c_u^2 Var(o_u) E[s_k(u)^2],
+        Cov(X_u, T) = E[o_u] sum_(r in u) c_r (S A)_k(r)
+                      + Var(o_u) sum_(r, r' in u) c_r c_r' E[s_k(r) s_k(r')],
 
-    S is the covariance of the shared multipliers between combinations (over the same
-    seeded draws as the ranges), A_k = sum of c_v E[o_v] over the units v of k, and the
+    S is the covariance of the multipliers between combinations (over the same seeded
+    draws as the ranges), A_k = sum of c_r E[o_u(r)] over the rows r of k, and the
     moments of o are those of its quantile table. The shares add up to 1 over all
     entries, do not depend on how the estimate is grouped, and cost a few operations per
     unit: no draw is kept per entry.
     """
     if not len(units.entry) or not len(kg):
         return []
-    n_units = len(units.pair)
-    c = np.bincount(unit, weights=kg, minlength=n_units)
+    n_units, n_combo = len(units.pair), len(m_shared)
+    unit = np.asarray(unit, dtype=np.int64)
+    if combo is None:  # one combination per unit
+        row_unit = np.arange(n_units)
+        row_k = units.combo
+        c = np.bincount(unit, weights=kg, minlength=n_units)
+    else:  # rows of (unit, combination), in unit order
+        keys, inverse = np.unique(unit * n_combo + combo, return_inverse=True)
+        row_unit, row_k = keys // n_combo, keys % n_combo
+        c = np.bincount(inverse.ravel(), weights=kg, minlength=len(keys))
     peak = float(np.abs(c).max()) if len(c) else 0.0
     if not 0 < peak < np.inf:
         return []
-    central = c
+    central = np.bincount(row_unit, weights=c, minlength=n_units)
     c = c / peak  # shares do not depend on the scale; squares of 1e200 kg would overflow
     mu, var_own = own.mean[units.pair], own.var[units.pair]
-    n_combo = len(m_shared)
-    a_k = np.bincount(units.combo, weights=c * mu, minlength=n_combo)
+    a_k = np.bincount(row_k, weights=c * mu[row_unit], minlength=n_combo)
     centred = m_shared - m_shared.mean(axis=1, keepdims=True)
-    cov_shared = centred @ centred.T / m_shared.shape[1]
-    second = (m_shared * m_shared).mean(axis=1)
-    contribution = c * mu * (cov_shared @ a_k)[units.combo] + c * c * var_own * second[units.combo]
+    s_a = centred @ (centred.T @ a_k) / m_shared.shape[1]  # (S A) without S itself
+    second = _second_moments(row_unit, row_k, c, m_shared)
+    contribution = np.bincount(
+        row_unit, weights=c * mu[row_unit] * s_a[row_k], minlength=n_units
+    ) + var_own * np.bincount(row_unit, weights=second, minlength=n_units)
     total_var = float(contribution.sum())
     if not total_var > 0:
         return []
     entry = units.entry
+    c = central
     if len(entry) > 1 and bool((entry[1:] >= entry[:-1]).all()):  # units come by entry
         starts = np.flatnonzero(np.r_[True, entry[1:] != entry[:-1]])
         keys = entry[starts]
@@ -366,83 +431,130 @@ def entry_drivers(
     ]
 
 
+def _second_moments(
+    row_unit: np.ndarray, row_k: np.ndarray, c: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """Per row r (rows sorted by unit): c_r times the sum over the rows r' of its unit of
+    c_r' E[s_k(r) s_k(r')], the moments taken over the draws ``m`` (one row per
+    combination). Summed over a unit's rows: its own error's variance factor."""
+    diagonal = (m * m).mean(axis=1)
+    out = c * c * diagonal[row_k]
+    starts = np.flatnonzero(np.r_[True, row_unit[1:] != row_unit[:-1]])
+    if len(starts) == len(row_unit):  # one row per unit
+        return out
+    lengths = np.diff(np.r_[starts, len(row_unit)])
+    start_of = np.repeat(starts, lengths)
+    length_of = np.repeat(lengths, lengths)
+    here = np.arange(len(row_unit))
+    for d in range(int(lengths.max())):  # the unit's d-th row as partner, where not itself
+        rows = np.flatnonzero((length_of > d) & (start_of + d != here))
+        partner = start_of[rows] + d
+        n = len(m)
+        pair, inverse = np.unique(row_k[rows] * n + row_k[partner], return_inverse=True)
+        moment = np.einsum("ij,ij->i", m[pair // n], m[pair % n]) / m.shape[1]
+        out[rows] += c[rows] * c[partner] * moment[inverse.ravel()]
+    return out
+
+
+def _chunks(bounds: np.ndarray, step: int) -> list[tuple[int, int]]:
+    """Chunks of rows that end on ``bounds`` (sorted row positions, the first 0 and the
+    last the number of rows): (first bound, last bound) each, as many rows as fit in
+    ``step`` (at least one bound's span)."""
+    ends = np.searchsorted(bounds, bounds + step, side="right") - 1
+    chunks = []
+    lo_b = 0
+    while lo_b < len(bounds) - 1:
+        hi_b = max(int(ends[lo_b]), lo_b + 1)
+        chunks.append((lo_b, hi_b))
+        lo_b = hi_b
+    return chunks
+
+
 def _sample(
     u_of: np.ndarray,
+    k_of: np.ndarray,
     g_of: np.ndarray,
     c: np.ndarray,
     split: bool,
     n_groups: int,
     units: Units,
-    m_shared: np.ndarray,
+    m: np.ndarray,
     own: _OwnTable,
     samples: int,
     seed: int,
 ) -> Ranges:
     """The Monte Carlo of :func:`monte_carlo` on central kg ``c`` per (unit ``u_of``,
-    group ``g_of``) pair, with the shared multipliers ``m_shared`` (of the samples'
+    combination ``k_of``, group ``g_of``) row, rows in unit order, with the multipliers
+    ``m`` of the combinations (shared assumptions and grid factors, of the samples'
     type) and the own-error table ``own``. Its ``drivers`` are left empty."""
     table, level_bits, index_dtype = own.table, own.level_bits, own.index_dtype
     dtype = table.dtype
     if split:  # each unit is drawn once and shared out over its groups
         return _monte_carlo_split(
             u_of,
+            k_of,
             g_of,
             c,
             n_groups,
             units,
-            m_shared,
+            m,
             table,
             level_bits,
             index_dtype,
             samples,
             seed,
         )
+    # by group; a unit's rows (one per combination) stay together, as each unit is in
+    # one group
     order = np.argsort(g_of, kind="stable")
-    u_of, g_of, c = u_of[order], g_of[order], c[order]
-    pair_of, combo_of = units.pair[u_of], units.combo[u_of]
+    u_of, k_of, g_of, c = u_of[order], k_of[order], g_of[order], c[order]
+    pair_of = units.pair[u_of]
+    # the first row of each row's unit: the unit's own error is drawn there, once
+    here = np.arange(len(u_of))
+    new_unit = np.r_[True, u_of[1:] != u_of[:-1]]
+    first_row = np.maximum.accumulate(np.where(new_unit, here, 0))
     step = max(_CHUNK_ELEMENTS // samples, 1)
-    seeds = np.random.SeedSequence(seed).spawn(1 + len(c) // step)
     # many groups, or so many samples that a row per group would not fit in memory
     many = n_groups > _MANY_GROUPS or n_groups * samples > _MANY_GROUPS * 10_000
+    if many:  # chunks end on group boundaries: each group is finished in its chunk
+        bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
+    else:  # chunks end on unit boundaries
+        bounds = np.flatnonzero(np.r_[new_unit, True])
+    chunks = _chunks(bounds, step)
+    seeds = np.random.SeedSequence(seed).spawn(len(chunks))
+    c_t = c.astype(dtype)
 
     def draws(lo: int, hi: int, chunk: int) -> np.ndarray:
-        """Unit x sample multipliers (own error x shared assumptions) for rows lo:hi."""
+        """Row x sample values (central kg x own error x multipliers) for rows lo:hi."""
         idx = _levels(seeds[chunk], (hi - lo, samples), level_bits, index_dtype)
+        again = np.flatnonzero(~new_unit[lo:hi])  # a unit's further rows: its first's
+        if len(again):
+            idx[again] = idx[first_row[lo:hi][again] - lo]
         idx |= (pair_of[lo:hi].astype(index_dtype) << level_bits)[:, None]
         x = table[idx]
-        x *= m_shared[combo_of[lo:hi]]
+        x *= m[k_of[lo:hi]]
+        x *= c_t[lo:hi, None]
         return x
 
     if not many:
 
         def group_sums(k: int) -> tuple[np.ndarray, np.ndarray]:
-            lo, hi = k * step, min((k + 1) * step, len(c))
+            lo, hi = int(bounds[chunks[k][0]]), int(bounds[chunks[k][1]])
             x = draws(lo, hi, k)
-            x *= c[lo:hi, None].astype(dtype)
             starts = np.flatnonzero(np.r_[True, g_of[lo + 1 : hi] != g_of[lo : hi - 1]])
             return g_of[lo:hi][starts], _sum_runs(x, starts)
 
         g_samples = np.zeros((n_groups, samples))
-        for gid, sums in _in_order(group_sums, range(-(-len(c) // step))):  # chunks
+        for gid, sums in _in_order(group_sums, range(len(chunks))):
             g_samples[gid] += sums
         return _summarise(g_samples)
-    # many small groups: chunks end on group boundaries; each group is finished in its
-    # chunk, and only its percentiles and its part of the total are kept
-    bounds = np.flatnonzero(np.r_[True, g_of[1:] != g_of[:-1], True])
-    # chunk ends: the last group boundary within ``step`` units of the chunk start
-    ends = np.searchsorted(bounds, bounds + step, side="right") - 1
-    chunks = []  # (chunk number, first bound, last bound)
-    k, lo_b = 0, 0
-    while lo_b < len(bounds) - 1:
-        hi_b = max(int(ends[lo_b]), lo_b + 1)
-        chunks.append((min(k, len(seeds) - 1), lo_b, hi_b))
-        k, lo_b = k + 1, hi_b
+    # many small groups: each group is finished in its chunk, and only its percentiles
+    # and its part of the total are kept
 
-    def finish_groups(chunk: tuple[int, int, int]) -> tuple:
-        k, lo_b, hi_b = chunk
+    def finish_groups(k: int) -> tuple:
+        lo_b, hi_b = chunks[k]
         lo, hi = int(bounds[lo_b]), int(bounds[hi_b])
         x = draws(lo, hi, k)
-        x *= c[lo:hi, None].astype(dtype)
         starts = bounds[lo_b:hi_b] - lo
         g = _sum_runs(x, starts)
         total = g.sum(axis=0, dtype=np.float64)
@@ -452,7 +564,7 @@ def _sample(
 
     total = np.zeros(samples)
     low, mid, high = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
-    for gid, g_low, g_mid, g_high, g_total in _in_order(finish_groups, chunks):
+    for gid, g_low, g_mid, g_high, g_total in _in_order(finish_groups, range(len(chunks))):
         total += g_total
         low[gid], mid[gid], high[gid] = g_low, g_mid, g_high
     return _with_totals(low, mid, high, total)
@@ -499,21 +611,24 @@ def _summarise(g_samples: np.ndarray) -> Ranges:
 
 def _monte_carlo_split(
     u_of: np.ndarray,
+    k_of: np.ndarray,
     g_of: np.ndarray,
     c: np.ndarray,
     n_groups: int,
     units: Units,
-    m_shared: np.ndarray,
+    m: np.ndarray,
     table: np.ndarray,
     level_bits: int,
     index_dtype: type,
     samples: int,
     seed: int,
 ) -> Ranges:
-    """Monte Carlo when a unit falls in several groups (by quarter): one draw per unit,
-    shared out over its groups in proportion to its central kg in each."""
+    """Monte Carlo when a unit falls in several groups (by quarter): one draw of its own
+    error per unit, shared out over its rows (groups and combinations) in proportion to
+    their central kg, each row times its combination's multipliers."""
     unique_u, u_row = np.unique(u_of, return_inverse=True)
-    pair_of, combo_of = units.pair[unique_u], units.combo[unique_u]
+    u_row = u_row.ravel()
+    pair_of = units.pair[unique_u]
     step = max(_CHUNK_ELEMENTS // samples, 1)
     seeds = np.random.SeedSequence(seed).spawn(1 + len(unique_u) // step)
     by_row = np.argsort(u_row, kind="stable")
@@ -524,10 +639,11 @@ def _monte_carlo_split(
         idx = _levels(seeds[k], (hi - lo, samples), level_bits, index_dtype)
         idx |= (pair_of[lo:hi].astype(index_dtype) << level_bits)[:, None]
         x = table[idx]
-        x *= m_shared[combo_of[lo:hi]]
         rows = by_row[row_bounds[k] : row_bounds[k + 1]]
-        rows = rows[np.argsort(g_of[rows], kind="stable")]  # this chunk's (unit, group) rows
-        part = x[u_row[rows] - lo] * c[rows, None].astype(table.dtype)
+        rows = rows[np.argsort(g_of[rows], kind="stable")]  # this chunk's rows, by group
+        part = x[u_row[rows] - lo]
+        part *= m[k_of[rows]]
+        part *= c[rows, None].astype(table.dtype)
         g = g_of[rows]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         return g[starts], _sum_runs(part, starts)
