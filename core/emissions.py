@@ -10,7 +10,8 @@ consumption they cover in proportion to it. Consumption no instrument covers wou
 the residual-mix factor; none is bundled, so the location factor is used and flagged.
 The organisation's instruments cover only its own Scope 2 electricity (own and
 colocation sites); cloud and API electricity keeps the provider's figure: a
-supplier-specific factor given for that site, else the location-based one.
+supplier-specific factor given for that site (for the days it covers), else the
+location-based one.
 
 Units: energy kWh, factors g CO2e per kWh, emissions kg CO2e, water litres.
 """
@@ -543,7 +544,9 @@ def _market(
     remaining = kwh.copy()
     renewable = np.zeros(len(kwh))
     market = np.zeros(len(kwh))
-    supplier = np.full(len(kwh), np.nan)
+    # consumption no supplier-specific factor has taken yet (set at the first one: they
+    # come after every renewable instrument)
+    unassigned: np.ndarray | None = None
     covered_by: list[np.ndarray] = [np.empty(0, dtype=np.int64) for _ in sourcing]
     order = sorted(
         range(len(sourcing)),
@@ -563,8 +566,15 @@ def _market(
             continue
         factor = float(inst.get("factor_g_per_kwh") or 0.0)
         if inst["kind"] == "supplier-factor":
-            supplier = np.where(frac > 0, factor, supplier)
-            covered_by[i] = np.flatnonzero(frac > 0)
+            # the factor applies to the consumption of the days it covers (a cell's
+            # consumption is spread evenly over its days), not to the whole cell; where
+            # two such factors cover the same days, the earlier one keeps them
+            if unassigned is None:
+                unassigned = remaining.copy()
+            take = np.minimum(eligible, unassigned)
+            unassigned -= take
+            market += take * factor / 1000.0
+            covered_by[i] = np.flatnonzero(take > 0)
             continue
         if inst.get("share_pct") is not None:
             cover = eligible * float(inst["share_pct"]) / 100.0
@@ -578,7 +588,7 @@ def _market(
         renewable += cover
         market += cover * factor / 1000.0
         covered_by[i] = np.flatnonzero(cover > 0)
-    rest_factor = np.where(np.isnan(supplier), location_factor, supplier)
-    market += remaining * rest_factor / 1000.0
-    fallback = (remaining > 0) & np.isnan(supplier)
+    rest = remaining if unassigned is None else unassigned
+    market += rest * location_factor / 1000.0
+    fallback = rest > 0
     return market, covered_by, fallback, renewable

@@ -367,6 +367,33 @@ ALL_AT_ZERO_CARBON = [
     }
 ]
 FIELDS = ("energy_kwh", "location_kgco2e", "market_kgco2e", "water_l")
+#: found by hypothesis: a supplier-specific factor for one day (2024-04-01) of a row's
+#: two-day April piece applied to the whole piece, so splitting the row on that day
+#: changed the market-based total
+SUPPLIER_FOR_PART_OF_A_PIECE = {
+    "usage": [
+        {
+            "dep": 0,
+            "start": dt.date(2024, 3, 1),
+            "days": 33,
+            "method": "energy",
+            "per_day": 1.0,
+            "count_per_day": 0,
+            "boundary": None,
+            "split": 1.0,
+        }
+    ],
+    "instruments": [
+        {
+            "kind": "supplier-factor",
+            "share": None,
+            "mwh": 0.0,
+            "start": dt.date(2024, 4, 1),
+            "days": 0,
+            "target": 0,
+        }
+    ],
+}
 
 
 @SETTINGS
@@ -412,6 +439,7 @@ def test_usage_never_negative_and_instruments_only_lower_own_sites(
     usage=st.lists(usage_strategy, min_size=1, max_size=6),
     instruments=st.lists(own_instrument_strategy, max_size=3),
 )
+@example(**SUPPLIER_FOR_PART_OF_A_PIECE)
 def test_splitting_a_usage_row_by_date_conserves_every_total(tmp_path_factory, usage, instruments):
     """Two rows sharing a row's period and activity day by day give the same totals, all
     time and per quarter."""
