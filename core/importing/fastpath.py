@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core import schema
-from core.importing.keys import _natural_keys
-from core.importing.scanned import NewRows, ScannedRow
+from core.importing.keys import _natural_keys, _same
+from core.importing.scanned import MatchedRow, NewRows, ScannedRow
 from core.validation import MAX_POWER_OVER_TDP
 
 if TYPE_CHECKING:
@@ -192,33 +192,92 @@ class FastPath:
         special |= repeat
         if None in keys:
             special |= np.array([k is None for k in keys], dtype=bool)
-        existing = self._existing_many(keys)
-        if any(e is not None for e in existing):
-            special |= np.array([e is not None for e in existing], dtype=bool)
+        stored = self._existing_stored(keys, hashes)  # row -> (id, *stored values)
+        # rows matching a stored record and otherwise plain: "changed" or "unchanged"
+        status = self._match_status(stored, cols, special)
+        # each row: 0 clean and new, 1 a plain match, 2 anything else (one by one)
+        kind = special.astype(np.int8) * 2
+        for i in stored:
+            kind[i] = 1 if i in status else 2
+        field_names = list(names)
         out: list[ScannedRow | NewRows] = []
         seen = self._seen_chunk
-        start = 0
-        for i in [*np.flatnonzero(special).tolist(), n]:
-            if i > start:  # a run of clean new rows with keys not seen before
-                seen.update(zip(hashes[start:i], numbers[start:i], strict=True))
-                out.append(NewRows(self, numbers[start:i], tuples[start:i], rows[start:i]))
-            start = i + 1
-            if i == n:
-                break
-            if not good_list[i]:
-                out.append(self._scan_row(numbers[i], rows[i]))
-                continue
-            key = keys[i]
-            if key is not None:
-                h = hashes[i]
-                if existing[i] is not None or self._first_seen(h) is not None:
-                    values = dict(zip(names, tuples[i], strict=True))
-                    out.append(
-                        self._classify(numbers[i], values, self._raw(rows[i]), key, existing[i])
+        bounds = [0, *(np.flatnonzero(np.diff(kind)) + 1).tolist(), n]
+        for a, b in itertools.pairwise(bounds):
+            k = kind[a]
+            if k == 0:  # a run of clean new rows with keys not seen before
+                seen.update(zip(hashes[a:b], numbers[a:b], strict=True))
+                out.append(NewRows(self, numbers[a:b], tuples[a:b], rows[a:b]))
+            elif k == 1 and seen.keys().isdisjoint(hashes[a:b]):
+                # the first rows of stored records' keys (as _classify would find them)
+                seen.update(zip(hashes[a:b], numbers[a:b], strict=True))
+                out.extend(
+                    map(
+                        MatchedRow,
+                        itertools.repeat(self, b - a),
+                        numbers[a:b],
+                        [status[i] for i in range(a, b)],
+                        tuples[a:b],
+                        rows[a:b],
+                        [stored[i] for i in range(a, b)],
                     )
-                    continue
-                seen[h] = numbers[i]
-            out.append(NewRows(self, [numbers[i]], [tuples[i]], [rows[i]]))
+                )
+            else:
+                for i in range(a, b):
+                    if not good_list[i]:
+                        out.append(self._scan_row(numbers[i], rows[i]))
+                        continue
+                    key = keys[i]
+                    if key is not None:
+                        h = hashes[i]
+                        match = stored.get(i)
+                        if match is not None or self._first_seen(h) is not None:
+                            values = dict(zip(names, tuples[i], strict=True))
+                            existing = None
+                            if match is not None:
+                                existing = (
+                                    match[0],
+                                    dict(zip(field_names, match[1:], strict=True)),
+                                )
+                            out.append(
+                                self._classify(
+                                    numbers[i], values, self._raw(rows[i]), key, existing
+                                )
+                            )
+                            continue
+                        seen[h] = numbers[i]
+                    out.append(NewRows(self, [numbers[i]], [tuples[i]], [rows[i]]))
+        return out
+
+    def _match_status(
+        self,
+        stored: dict[int, tuple],
+        cols: dict[str, list[Any]],
+        special: np.ndarray,
+    ) -> dict[int, str]:
+        """``{row: "unchanged" or "changed"}`` for the rows that match a stored record and
+        are otherwise plain (valid, first of their key in the sheet so far), as
+        :meth:`_classify` decides: every given field ``_same`` as the stored value.
+
+        Compared column-wise with ``==`` first, which implies ``_same``; only a row with
+        a field not ``==`` is compared field by field with ``_same`` itself (numbers
+        within its tolerance, NaN...), so the decision is exactly the row path's."""
+        rows = [i for i in stored if not special[i]]
+        if not rows:
+            return {}
+        m = len(rows)
+        position = {f: k for k, f in enumerate(self.spec.field_names, 1)}  # after the id
+        stored_cols = list(zip(*map(stored.__getitem__, rows), strict=True))
+        equal = np.ones(m, dtype=bool)
+        for f in self.given:
+            values = list(map(cols[f].__getitem__, rows))
+            equal &= np.fromiter(map(operator.eq, stored_cols[position[f]], values), bool, m)
+        out = dict.fromkeys(rows, "unchanged")
+        for j in np.flatnonzero(~equal).tolist():
+            i = rows[j]
+            old = stored[i]
+            if not all(_same(old[position[f]], cols[f][i]) for f in self.given):
+                out[i] = "changed"
         return out
 
     def _memo(self, name: str, compute: Callable[[Any], Any]) -> _Memo:

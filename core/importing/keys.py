@@ -12,11 +12,15 @@ The records already in the table are indexed as sorted 64-bit hashes of their ke
 from __future__ import annotations
 
 import math
+from itertools import compress
 from typing import Any
 
 import numpy as np
 
 from core.importing.scanned import ScannedRow
+
+#: stored records read at a time while indexing their keys
+EXISTING_BATCH = 50_000
 
 
 def natural_key(table: str, v: dict[str, Any]) -> tuple | None:
@@ -97,65 +101,139 @@ class KeyTracking:
     def _existing_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted 64-bit hashes of the natural keys of the records already in the table,
         and their ids (the first record of a key wins, as before): 16 bytes a record
-        rather than every record as Python objects."""
+        rather than every record as Python objects. The table is read in batches and its
+        keys made column-wise."""
         if self._existing is None:
-            names = [n for n in _key_columns(self.table) if n in self.spec.field_names]
-            hashes: list[int] = []
-            ids: list[int] = []
+            table = self.table
+            names = [n for n in _key_columns(table) if n in self.spec.field_names]
+            parts_h: list[np.ndarray] = []
+            parts_id: list[np.ndarray] = []
+            parts_pos: list[np.ndarray] = []
             cur = self.inv.conn.execute(f"SELECT id, {', '.join(names)} FROM {self.spec.name}")
-            for row in cur:
-                rec = dict(zip(names, row[1:], strict=True))
-                key = natural_key(self.table, rec)
-                if key is not None:
-                    hashes.append(hash(key))
-                    ids.append(row[0])
-                if self.table == "training_runs" and rec.get("external_id") and rec.get("name"):
-                    hashes.append(hash(("name", rec["name"])))
-                    ids.append(row[0])
-            h = np.array(hashes, dtype=np.int64)
-            first = np.unique(h, return_index=True)[1]  # sorted, first occurrence of each
-            self._existing = (h[first], np.array(ids, dtype=np.int64)[first])
+            base = 0
+            while batch := cur.fetchmany(EXISTING_BATCH):
+                m = len(batch)
+                columns = list(zip(*batch, strict=True))
+                cols: dict[str, Any] = dict(zip(names, columns[1:], strict=True))
+                for k in _key_columns(table):
+                    cols.setdefault(k, (None,) * m)
+                ids = columns[0]
+                keys = _natural_keys(table, cols, m)
+                # position in the order of the old record-by-record scan: a record's key
+                # before its name (training runs), records in the order SQLite gives them
+                pos = range(2 * base, 2 * (base + m), 2)
+                if None in keys:
+                    ok = [k is not None for k in keys]
+                    keys = list(compress(keys, ok))
+                    ids = list(compress(ids, ok))
+                    pos = list(compress(pos, ok))
+                parts_h.append(np.fromiter(map(hash, keys), np.int64, len(keys)))
+                parts_id.append(np.array(ids, dtype=np.int64))
+                parts_pos.append(np.array(pos, dtype=np.int64))
+                if table == "training_runs":
+                    alt = [
+                        (("name", n), rid, 2 * (base + j) + 1)
+                        for j, (rid, e, n) in enumerate(
+                            zip(columns[0], cols["external_id"], cols["name"], strict=True)
+                        )
+                        if e and n
+                    ]
+                    if alt:
+                        parts_h.append(np.array([hash(a[0]) for a in alt], dtype=np.int64))
+                        parts_id.append(np.array([a[1] for a in alt], dtype=np.int64))
+                        parts_pos.append(np.array([a[2] for a in alt], dtype=np.int64))
+                base += m
+            if parts_h:
+                h = np.concatenate(parts_h)
+                rid = np.concatenate(parts_id)
+                order = np.lexsort((np.concatenate(parts_pos), h))  # by hash, then position
+                h, rid = h[order], rid[order]
+                first = np.ones(len(h), dtype=bool)  # the first occurrence of each hash
+                first[1:] = h[1:] != h[:-1]
+                self._existing = (h[first], rid[first])
+            else:
+                self._existing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         return self._existing
+
+    def _existing_hits(
+        self, keys: list[tuple | None], key_hashes: list[int] | None = None
+    ) -> dict[int, int]:
+        """``{index in keys: id}`` of the records whose key hash matches (not yet checked
+        against the key itself: see :meth:`_existing_stored`). ``key_hashes``: the
+        hashes of ``keys`` when known (any value where a key is None)."""
+        hashes, ids = self._existing_keys()
+        if not len(hashes):
+            return {}
+        index = [i for i, k in enumerate(keys) if k is not None]
+        if not index:
+            return {}
+        if key_hashes is None:
+            h = np.array([hash(keys[i]) for i in index], dtype=np.int64)
+        else:
+            h = np.array(key_hashes, dtype=np.int64)[index]
+        pos = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
+        hit = np.flatnonzero(hashes[pos] == h)
+        found_ids = ids[pos[hit]].tolist()
+        return dict(zip(np.array(index)[hit].tolist(), found_ids, strict=True))
+
+    def _stored_rows(self, ids: list[int]) -> dict[int, tuple]:
+        """``{id: (id, *values in the order of the table's fields)}`` of stored records."""
+        names = list(self.spec.field_names)
+        select = f"SELECT id, {', '.join(names)} FROM {self.spec.name} WHERE "
+        id_list = sorted(set(ids))
+        if not id_list:
+            return {}
+        if id_list[-1] - id_list[0] < 2 * len(id_list):  # dense: one range, no parameters
+            cur = self.inv.conn.execute(select + "id BETWEEN ? AND ?", (id_list[0], id_list[-1]))
+            return {row[0]: row for row in cur}
+        records: dict[int, tuple] = {}
+        for start in range(0, len(id_list), 500):
+            part = id_list[start : start + 500]
+            cur = self.inv.conn.execute(select + f"id IN ({', '.join('?' * len(part))})", part)
+            records.update((row[0], row) for row in cur)
+        return records
+
+    def _existing_stored(
+        self, keys: list[tuple | None], key_hashes: list[int] | None = None
+    ) -> dict[int, tuple]:
+        """``{index in keys: (id, *stored values in the order of the table's fields)}``:
+        the record with each natural key (keys without one are left out); ``key_hashes``
+        as for :meth:`_existing_hits`."""
+        names = list(self.spec.field_names)
+        if self.query_existing:
+            out: dict[int, tuple] = {}
+            for i, k in enumerate(keys):
+                found = None if k is None else self._existing_by_query(k)
+                if found is not None:
+                    out[i] = (found[0], *(found[1][n] for n in names))
+            return out
+        found = self._existing_hits(keys, key_hashes)
+        if not found:
+            return {}
+        records = self._stored_rows(list(found.values()))
+        rows = [i for i, rid in found.items() if rid in records]
+        if not rows:
+            return {}
+        stored = [records[found[i]] for i in rows]
+        # a 64-bit hash collision is possible in principle: check the key itself
+        cols = dict(zip(["id", *names], zip(*stored, strict=True), strict=True))
+        stored_keys = _natural_keys(self.table, cols, len(rows))
+        runs = self.table == "training_runs"
+        out = {}
+        for j, i in enumerate(rows):
+            key = keys[i]
+            if stored_keys[j] == key or (runs and key == ("name", cols["name"][j])):
+                out[i] = stored[j]
+        return out
 
     def _existing_many(self, keys: list[tuple | None]) -> list[tuple[int, dict[str, Any]] | None]:
         """``(id, stored values)`` of the record with each natural key, or None."""
         out: list[tuple[int, dict[str, Any]] | None] = [None] * len(keys)
         if self.query_existing:
             return [None if k is None else self._existing_by_query(k) for k in keys]
-        hashes, ids = self._existing_keys()
-        if not len(hashes):
-            return out
-        wanted = [(i, hash(k)) for i, k in enumerate(keys) if k is not None]
-        if not wanted:
-            return out
-        h = np.array([w[1] for w in wanted], dtype=np.int64)
-        pos = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
-        hit = hashes[pos] == h
-        found = {wanted[j][0]: int(ids[pos[j]]) for j in np.flatnonzero(hit)}
-        if not found:
-            return out
         names = list(self.spec.field_names)
-        records: dict[int, dict[str, Any]] = {}
-        id_list = sorted(set(found.values()))
-        for start in range(0, len(id_list), 500):
-            part = id_list[start : start + 500]
-            cur = self.inv.conn.execute(
-                f"SELECT id, {', '.join(names)} FROM {self.spec.name} "
-                f"WHERE id IN ({', '.join('?' * len(part))})",
-                part,
-            )
-            for row in cur:
-                records[row[0]] = dict(zip(names, row[1:], strict=True))
-        for i, rid in found.items():
-            rec = records.get(rid)
-            if rec is None:
-                continue
-            key = keys[i]
-            # a 64-bit hash collision is possible in principle: check the key itself
-            if natural_key(self.table, rec) == key or (
-                self.table == "training_runs" and key == ("name", rec.get("name"))
-            ):
-                out[i] = (rid, rec)
+        for i, row in self._existing_stored(keys).items():
+            out[i] = (row[0], dict(zip(names, row[1:], strict=True)))
         return out
 
     def _existing_by_query(self, key: tuple) -> tuple[int, dict[str, Any]] | None:

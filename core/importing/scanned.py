@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,3 +77,67 @@ class NewRows:
             yield ScannedRow(
                 number, "new", dict(zip(names, values, strict=True)), {}, self.scanner._raw(cells)
             )
+
+
+class _Lazy:
+    """An attribute made by ``make(row)`` when first read, then kept (and settable)."""
+
+    def __init__(self, make: Callable[[Any], Any]):
+        self.make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, row: Any, owner: type | None = None) -> Any:
+        if row is None:
+            return self
+        d = row.__dict__
+        if self.key not in d:
+            d[self.key] = self.make(row)
+        return d[self.key]
+
+    def __set__(self, row: Any, value: Any) -> None:
+        row.__dict__[self.key] = value
+
+
+class MatchedRow(ScannedRow):
+    """A valid row of the fast path whose key matches a stored record (``status``
+    "changed" or "unchanged"), and equal to the :class:`ScannedRow` the row path gives.
+
+    ``values``, ``raw``, ``problems`` (none) and the stored values ``old`` are made when
+    first read: a dry run of a re-import reads them for the preview's rows only, a
+    commit reads ``values`` of every row and ``old`` of the changed ones.
+    ``match``: the stored record, ``(id, *values in the order of the table's fields)``.
+    """
+
+    def __init__(
+        self,
+        scanner: RowScanner,
+        number: int,
+        status: str,
+        row: tuple,
+        cells: list[Any],
+        match: tuple,
+    ):
+        self.number = number
+        self.status = status
+        self.existing_id = match[0]
+        self._source = (scanner, row, cells, match)
+
+    values = _Lazy(lambda r: dict(zip(r._source[0].spec.field_names, r._source[1], strict=True)))
+    problems = _Lazy(lambda r: {})
+    raw = _Lazy(lambda r: r._source[0]._raw(r._source[2]))
+    old = _Lazy(lambda r: dict(zip(r._source[0].spec.field_names, r._source[3][1:], strict=True)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScannedRow):
+            return NotImplemented
+        return _fields(self) == _fields(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _fields(row: ScannedRow) -> tuple:
+    return (
+        row.number, row.status, row.values, row.problems, row.raw, row.existing_id, row.old
+    )  # fmt: skip
