@@ -126,6 +126,7 @@ REVIEWED_SQL: dict[str, dict[str, str]] = {
         "', '.join('?' * len(part))": _MARKS,
         "', '.join(names)": _NAMES,
         "c": "a key column name from core.schema",
+        "select": "'SELECT id, <the spec's field names> FROM <its table> WHERE ' (core.schema)",
         "self.spec.name": "the spec's table name (core.schema)",
         "where": "'name = ?', 'external_id = ?' or key columns '= ?' joined with AND",
     },
