@@ -9,14 +9,17 @@ made meanwhile are merged: the running stage is told to stop at its next check, 
 stages still to come are dropped, and only the latest request is computed next. Edits
 recompute at once if the page is visible (the session applies them to its engine
 incrementally), else when it is next shown. A damaged inventory file found by the
-engine is announced with :attr:`DashboardPage.damaged` (the window offers the automatic
-backup), not shown as SQLite's words.
+engine, or when the filter and scenario lists are filled again on the UI thread, is
+announced with :attr:`DashboardPage.damaged` (the window offers the automatic backup),
+not shown as SQLite's words; met while the page is built, it is raised to the window,
+whose reads guard the building of its pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -46,6 +49,7 @@ from core.errors import InventoryDamagedError
 from core.inventory import Inventory
 from ui import palette
 from ui.charts import BarChart, LocationMarketChart, TrendChart
+from ui.damage_guard import catching_damage, damage_error
 from ui.dashboard_widgets import FigureCard, MultiChoice, period_choices
 from ui.plain_text import literal
 from ui.restore_backup import DAMAGED_FIGURES_TEXT as DAMAGED_TEXT
@@ -501,10 +505,13 @@ class DashboardPage(QWidget):
     def inventory_edited(self, tables: frozenset[str] = frozenset()) -> None:
         """The inventory changed: recompute now if shown, else when next shown (the
         session applies the logged edits to its engine)."""
-        if tables & {"models", "sites", "training_runs", "deployments"} or not tables:
-            self._fill_filters()
-        if "scenarios" in tables:
-            self._fill_scenarios()
+        if self._damage_reported:  # the window closes the inventory
+            return
+        with catching_damage(self._report_damage):  # the lists read on this thread
+            if tables & {"models", "sites", "training_runs", "deployments"} or not tables:
+                self._fill_filters()
+            if "scenarios" in tables:
+                self._fill_scenarios()
         if self.isVisible():
             self.recompute()
         else:
@@ -626,6 +633,11 @@ class DashboardPage(QWidget):
             self._damage_reported = True
             self.damaged.emit(error)
 
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        """Damage met by a read on this thread (the filter and scenario lists)."""
+        if not self._damage_reported:
+            self._show_damage(damage_error(self.inventory.path, exc))
+
     def _on_chart_bar_clicked(self, bar: dash.Bar) -> None:
         if bar.target is not None:
             self.entry_activated.emit(*bar.target)
@@ -633,9 +645,12 @@ class DashboardPage(QWidget):
     def _on_scenario_button_clicked(self) -> None:
         from ui.scenario_dialog import ScenarioDialog
 
-        dialog = ScenarioDialog(self.inventory, self, editor=self.editor)
-        dialog.exec()
-        self._fill_scenarios(dialog.chosen)
+        # the dialog lists the saved scenarios, and the list here is filled again, on
+        # this thread: a damaged page met then brings the window's restore offer
+        with catching_damage(self._report_damage):
+            dialog = ScenarioDialog(self.inventory, self, editor=self.editor)
+            dialog.exec()
+            self._fill_scenarios(dialog.chosen)
         self.recompute()
 
     # -- showing ------------------------------------------------------------------------

@@ -11,8 +11,9 @@ The engine runs on the thread pool (``ui.workers.run_task``) through the window'
 connection and applies logged edits incrementally (``Engine.catch_up``). Selecting rows
 quickly computes only the last one (150 ms debounce), and a result that arrives for an
 entry or period no longer asked for is dropped. A damaged inventory file found by the
-engine is announced with :attr:`EntryDetailPanel.damaged` (the window offers the
-automatic backup), not shown as SQLite's words.
+engine, or when the entry's title is read on the UI thread, is announced with
+:attr:`EntryDetailPanel.damaged` (the window offers the automatic backup), not shown as
+SQLite's words.
 
 Units: emissions kgCO2e (tCO2e from 1,000 kg), energy kWh of the facility (MWh, GWh),
 water litres (m³ from 10,000 L). Periods are ``core.periods`` labels.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import InventoryDamagedError
+from ui.damage_guard import catching_damage, damage_error
 from ui.restore_backup import DAMAGED_FIGURES_TEXT as DAMAGED_TEXT
 from ui.workers import reading, run_task
 
@@ -424,7 +427,12 @@ class EntryDetailPanel(QDockWidget):
         self._serial += 1  # a result still to come for another entry is not wanted
         shown = self.details is not None and self.details.entry == entry
         if not shown:  # say at once which entry this is; the figures follow
-            self.title.setText(self._inventory.title(table, row_id))
+            title = None
+            with catching_damage(self._report_damage):  # read here, on the UI thread
+                title = self._inventory.title(table, row_id)
+            if title is None:
+                return  # the inventory is damaged: the window closes it
+            self.title.setText(title)
             self.subtitle.setText(_kind_text(table, row_id))
             self._set_dimmed(True)
             self.stack.setCurrentWidget(self.content)
@@ -515,9 +523,22 @@ class EntryDetailPanel(QDockWidget):
             return
         # whichever entry it was computed for: the file is what is damaged
         self._running = None
+        self.busy.setVisible(False)
+        self._damage_found(error)
+
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        """Damage met by a read on this thread (the entry's title); a computation still
+        running ends unwanted (nothing is asked after it)."""
+        if self._inventory is not None and not self._damage_reported:
+            self._entry = None
+            self.stack.setCurrentWidget(self.content)
+            self._damage_found(damage_error(self._inventory.path, exc))
+
+    def _damage_found(self, error: InventoryDamagedError) -> None:
+        """Say the file is damaged (the window's message says what to do); announce it
+        once."""
         self._serial += 1  # nothing more for this inventory (the window closes it)
         self._timer.stop()
-        self.busy.setVisible(False)
         self._show_failure(DAMAGED_TEXT)
         if not self._damage_reported:
             self._damage_reported = True

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import (
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 from core import commands, integrity, schema
 from core.errors import InventoryDamagedError, RecordChangedError
 from core.inventory import Inventory
+from ui.damage_guard import catching_damage, damage_error
 from ui.plain_text import literal
 from ui.record_dialog import RecordDialog
 from ui.table_model import InventoryTableModel
@@ -316,22 +316,16 @@ class InventoryPage(QWidget):
 
     # -- damage -----------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self) -> contextlib.AbstractContextManager[None]:
         """A block that reads the inventory: damage SQLite reports on the way is
         announced with :attr:`damaged` (once), not raised; other errors go on."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            if not integrity.is_damage(exc):
-                raise
-            self.report_damage(exc)
+        return catching_damage(self.report_damage)
 
     def report_damage(self, exc: sqlite3.DatabaseError) -> None:
         if self._damage_reported:
             return
         self._damage_reported = True
-        self.damaged.emit(integrity.damaged(self._inv.path, f"SQLite reports: {exc}"))
+        self.damaged.emit(damage_error(self._inv.path, exc))
 
     # -- slots ------------------------------------------------------------------------
 

@@ -182,7 +182,11 @@ class MainWindow(
             "(GHG Protocol Scope 3 category 2)",
         }
         values = SETTINGS["embodied_convention"]
-        current = self.inventory.meta("embodied_convention", values[0]) or values[0]
+        current = None
+        with self._reading():  # a damaged page met here: the restore offer
+            current = self.inventory.meta("embodied_convention", values[0]) or values[0]
+        if current is None:
+            return
         choice, ok = QInputDialog.getItem(
             self,
             "Inventory settings",

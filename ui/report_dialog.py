@@ -6,9 +6,11 @@ Cancel button. Preview and Print paint on the main thread (Qt's print dialogs ne
 from the report built on the worker. Closing and reopening a quarter are here as well:
 both ask first, and reopening needs a reason (it is logged).
 
-A damaged inventory file found while building (or reading the quarter's closing) is
-announced with :attr:`ReportDialog.damaged`, and the dialog closes: the window closes
-the inventory and offers to restore its automatic backup.
+A damaged inventory file found while building, reading the quarter's closing, or
+closing or reopening a quarter is announced with :attr:`ReportDialog.damaged`, and the
+dialog closes: the window closes the inventory and offers to restore its automatic
+backup (:func:`close_quarter` and :func:`reopen_quarter` raise SQLite's report of it to
+their caller instead of showing its words in a message box).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from core.periods import Period, parse_period
 from core.report import ReportOptions, build_for_closing, build_report
 from core.report_model import SECTIONS, Report, format_number
 from ui import report_render
+from ui.damage_guard import catching_damage, damage_error
 from ui.plain_text import literal
 from ui.workers import reading, run_task
 
@@ -289,7 +292,7 @@ class ReportDialog(QDialog):
         except sqlite3.DatabaseError as exc:
             if not integrity.is_damage(exc):
                 raise
-            error = integrity.damaged(self.path, f"SQLite reports: {exc}")
+            error = damage_error(self.path, exc)
             # announced from the event loop: this may run while the dialog is built,
             # before anyone has connected to it
             QTimer.singleShot(0, self, lambda: self._damage_found(error))
@@ -360,6 +363,10 @@ class ReportDialog(QDialog):
             finished,
             on_error=failed,
         )
+
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        if not self._damage_reported:
+            self._damage_found(damage_error(self.path, exc))
 
     def _damage_found(self, error: InventoryDamagedError) -> None:
         """Announce the damage once and close: nothing more can be read from the file
@@ -504,7 +511,9 @@ class ReportDialog(QDialog):
     def close_period(self) -> None:
         period = self.period()
         self._remember()
-        report = close_quarter(self, self.inventory, self.options())
+        report = None
+        with catching_damage(self._report_damage):  # the window's restore offer
+            report = close_quarter(self, self.inventory, self.options())
         if report is None:
             return
         t = report.totals
@@ -517,7 +526,9 @@ class ReportDialog(QDialog):
 
     def reopen_period(self) -> None:
         period = self.period()
-        reason = reopen_quarter(self, self.inventory, period)
+        reason = None
+        with catching_damage(self._report_damage):  # the window's restore offer
+            reason = reopen_quarter(self, self.inventory, period)
         if reason is None:
             return
         self.closing_changed.emit(period.label)
@@ -532,7 +543,9 @@ class ReportDialog(QDialog):
 def close_quarter(parent: QWidget, inventory: Inventory, options: ReportOptions) -> Report | None:
     """Ask, then close ``options.period`` with its report (whole inventory) as the
     snapshot. Returns the report kept, or None if the user declined or it failed (the
-    reason is shown; the inventory is unchanged then: one transaction)."""
+    reason is shown; the inventory is unchanged then: one transaction). SQLite's report
+    of a damaged file is raised instead, for the caller to announce (its restore offer
+    says more than SQLite's words): see ``ui.damage_guard``."""
     period = options.period
     answer = QMessageBox.question(
         parent,
@@ -549,6 +562,8 @@ def close_quarter(parent: QWidget, inventory: Inventory, options: ReportOptions)
         closing.close_period(inventory, period, report, factors)
     except Exception as exc:  # shown; the inventory is unchanged (one transaction)
         QApplication.restoreOverrideCursor()
+        if integrity.is_damage(exc):
+            raise
         QMessageBox.warning(parent, "Close quarter", literal(str(exc)))
         return None
     QApplication.restoreOverrideCursor()
@@ -557,7 +572,8 @@ def close_quarter(parent: QWidget, inventory: Inventory, options: ReportOptions)
 
 def reopen_quarter(parent: QWidget, inventory: Inventory, period: Period) -> str | None:
     """Ask for the reason, then reopen closed ``period`` (logged). Returns the reason,
-    or None if the user cancelled or it failed (the reason is shown)."""
+    or None if the user cancelled or it failed (the reason is shown). SQLite's report
+    of a damaged file is raised instead, as by :func:`close_quarter`."""
     reason, ok = QInputDialog.getText(
         parent,
         "Reopen quarter",
@@ -569,6 +585,8 @@ def reopen_quarter(parent: QWidget, inventory: Inventory, period: Period) -> str
     try:
         closing.reopen_period(inventory, period, reason)
     except Exception as exc:
+        if integrity.is_damage(exc):
+            raise
         QMessageBox.warning(parent, "Reopen quarter", literal(str(exc)))
         return None
     return reason.strip()

@@ -10,8 +10,9 @@ history.
 Closing and reopening write through the main window's connection; they are deliberate
 acts, not undoable edits. The page re-reads the inventory when shown, after an edit
 (an edit can record restatements) and after a closing changes. A damaged inventory file
-found on the way (by these reads, or by the report dialog it opens) is announced with
-:attr:`ReportsPage.damaged`, for the window to offer the automatic backup.
+found on the way (by these reads, by closing or reopening a quarter, or by the report
+dialog it opens) is announced with :attr:`ReportsPage.damaged`, for the window to offer
+the automatic backup, instead of SQLite's words in a message box.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -37,10 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import closing, integrity
+from core import closing
 from core.inventory import Inventory
 from core.report import ReportOptions
 from core.report_model import format_number, format_percent
+from ui.damage_guard import catching_damage, damage_error
 from ui.plain_text import literal
 from ui.undo import InventoryEditor
 
@@ -195,19 +196,16 @@ class ReportsPage(QWidget):
 
     # -- data -------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """A block that reads the inventory: damage SQLite reports on the way is
-        announced with :attr:`damaged` (once), not raised; other errors go on."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            if not integrity.is_damage(exc):
-                raise
-            self._stale = False  # the window closes the inventory: no more reading
-            if not self._damage_reported:
-                self._damage_reported = True
-                self.damaged.emit(integrity.damaged(self.inventory.path, f"SQLite reports: {exc}"))
+    def _reading(self) -> contextlib.AbstractContextManager[None]:
+        """A block that reads (or writes) the inventory: damage SQLite reports on the
+        way is announced with :attr:`damaged` (once), not raised; other errors go on."""
+        return catching_damage(self._report_damage)
+
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        self._stale = False  # the window closes the inventory: no more reading
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(damage_error(self.inventory.path, exc))
 
     def refresh(self) -> None:
         """Re-read the quarters, keeping the selected one selected."""
@@ -401,7 +399,10 @@ class ReportsPage(QWidget):
             str(settings.value("report/organisation", "") or ""),
             str(settings.value("report/preparer", "") or ""),
         )
-        if close_quarter(self, self.inventory, options) is not None:
+        closed = None
+        with self._reading():  # damage met while closing: the window's restore offer
+            closed = close_quarter(self, self.inventory, options)
+        if closed is not None:
             self.refresh()
             self.closing_changed.emit(q.label)
 
@@ -412,6 +413,9 @@ class ReportsPage(QWidget):
             return
         from ui.report_dialog import reopen_quarter
 
-        if reopen_quarter(self, self.inventory, q.period) is not None:
+        reason = None
+        with self._reading():  # damage met while reopening: the window's restore offer
+            reason = reopen_quarter(self, self.inventory, q.period)
+        if reason is not None:
             self.refresh()
             self.closing_changed.emit(q.label)

@@ -79,6 +79,7 @@ class WindowPagesMixin:
 
                 assert self.inventory is not None and self.editor is not None
                 page = ReferenceDataPage(self.inventory, self.editor)
+                page.overrides.damaged.connect(self.damage_found)  # its overrides table
             else:
                 page = PlaceholderPage(*PLACEHOLDERS[key])
             self.pages[key] = page
@@ -121,7 +122,11 @@ class WindowPagesMixin:
     def _on_dashboard_import_finished(self, _module: object) -> None:
         # built now if still asked for, else when next shown
         if self._drop_dashboard_loading() and self.inventory is not None:
-            self.stack.setCurrentWidget(self._page("dashboard"))
+            page = None
+            with self._reading():  # building it reads the filter and scenario lists
+                page = self._page("dashboard")
+            if page is not None:  # (else the inventory is damaged: the window closes it)
+                self.stack.setCurrentWidget(page)
 
     def _on_dashboard_import_failed(self, message: str) -> None:
         if self._dashboard_loading is not None:
