@@ -62,6 +62,10 @@ class PieceResults:
     last_day: np.ndarray
     cell_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))  # g/kWh per cell
     instrument_cells: list[np.ndarray] = field(default_factory=list)  # per sourcing row
+    #: per sourcing row: the share of each of its cells' kWh it covered (renewable
+    #: instruments) or gave its factor to (supplier-specific factors), aligned with
+    #: ``instrument_cells``
+    instrument_shares: list[np.ndarray] = field(default_factory=list)
     residual_fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     renewable_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # covered kWh
     _cell_index: dict[int, int] | None = None
@@ -386,7 +390,7 @@ def _update_market(
     cell_kwh[touched] = np.bincount(
         np.searchsorted(touched, p.cell[members]), weights=live, minlength=len(touched)
     )
-    rate, share, fallback, covered = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    rate, share, fallback, covered, shares = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
     k = len(old_rate)
     changed = np.ones(n_cells, dtype=bool)
     changed[:k] = (rate[:k] != old_rate) | (share[:k] != old_share) | (fallback[:k] != old_fallback)
@@ -403,7 +407,7 @@ def _update_market(
     residual = columns.append(before.residual_fallback, np.zeros(len(new), dtype=bool))
     residual[at] = fallback[c] & (kwh > 0) & ~embodied
     p.renewable_kwh, p.residual_fallback = renewable, residual
-    p.instrument_cells = covered
+    p.instrument_cells, p.instrument_shares = covered, shares
     p._cells = (cell_kwh, rate, share, fallback)
     return True
 
@@ -417,10 +421,10 @@ def apply_market(
     """Market-based kg of every piece, cell by cell (see the module docstring)."""
     live_kwh = np.where(p.alive, p.facility_kwh, 0.0)
     cell_kwh = np.bincount(p.cell, weights=live_kwh, minlength=len(p.cell_keys))
-    rate, share, fallback, covered = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    rate, share, fallback, covered, shares = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
     p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
     p.renewable_kwh = p.facility_kwh * share[p.cell]
-    p.instrument_cells = covered
+    p.instrument_cells, p.instrument_shares = covered, shares
     p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
     p._cells = (cell_kwh, rate, share, fallback)
 
@@ -431,21 +435,22 @@ def _cell_market(
     sites: SiteTable,
     sourcing: list[dict],
     site_ids: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Per cell of ``p`` with ``cell_kwh``: the market-based rate (kg per kWh), the
-    renewable share of its kWh, whether its uncovered kWh took the location factor, and
-    per sourcing row the cells it covered."""
+    renewable share of its kWh, whether its uncovered kWh took the location factor; and
+    per sourcing row the cells it covered and the share of each one's kWh it took."""
     n_cells = len(p.cell_keys)
     keys = p.cell_keys
     c_site = (keys >> 42).astype(np.int64)
     c_start = (((keys >> 21) & (2**21 - 1)) - 2**20).astype("datetime64[D]")
     c_end = c_start + (keys & (2**21 - 1)).astype("timedelta64[D]")
-    market, covered, fallback, renewable = _market(
+    market, covered, fallback, renewable, taken = _market(
         c_site, c_start, c_end, cell_kwh, p.cell_factor, sites, sourcing, site_ids
     )
     rate = np.divide(market, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
     share = np.divide(renewable, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
-    return rate, share, fallback, covered
+    shares = [t / cell_kwh[c] for c, t in zip(covered, taken, strict=True)]  # taken > 0
+    return rate, share, fallback, covered, shares
 
 
 #: what an estimate covering cloud or API electricity must say about its market-based figure
@@ -535,12 +540,13 @@ def _market(
     sites: SiteTable,
     sourcing: list[dict],
     site_ids: np.ndarray,
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
     """Market-based kg per cell (or piece), the cells each instrument covered, the
     cells whose uncovered consumption took the location factor (no residual mix
-    bundled), and the kWh that renewable instruments (all but supplier factors)
-    covered. Every step is proportional to a cell's kWh, so splitting a cell's result
-    over its pieces by their kWh gives each piece exactly what it would get alone."""
+    bundled), the kWh that renewable instruments (all but supplier factors) covered, and
+    the kWh each instrument took of each cell it covered. Every step is proportional to
+    a cell's kWh, so splitting a cell's result over its pieces by their kWh gives each
+    piece exactly what it would get alone."""
     remaining = kwh.copy()
     renewable = np.zeros(len(kwh))
     market = np.zeros(len(kwh))
@@ -548,6 +554,7 @@ def _market(
     # come after every renewable instrument)
     unassigned: np.ndarray | None = None
     covered_by: list[np.ndarray] = [np.empty(0, dtype=np.int64) for _ in sourcing]
+    taken: list[np.ndarray] = [np.empty(0) for _ in sourcing]
     order = sorted(
         range(len(sourcing)),
         key=lambda i: (sourcing[i]["kind"] == "supplier-factor", sourcing[i]["period_start"], i),
@@ -575,6 +582,7 @@ def _market(
             unassigned -= take
             market += take * factor / 1000.0
             covered_by[i] = np.flatnonzero(take > 0)
+            taken[i] = take[covered_by[i]]
             continue
         if inst.get("share_pct") is not None:
             cover = eligible * float(inst["share_pct"]) / 100.0
@@ -588,7 +596,8 @@ def _market(
         renewable += cover
         market += cover * factor / 1000.0
         covered_by[i] = np.flatnonzero(cover > 0)
+        taken[i] = cover[covered_by[i]]
     rest = remaining if unassigned is None else unassigned
     market += rest * location_factor / 1000.0
     fallback = rest > 0
-    return market, covered_by, fallback, renewable
+    return market, covered_by, fallback, renewable, taken

@@ -231,24 +231,31 @@ def _residual(
     p, src = e.pieces, e.activity.sourcing
     idx = np.flatnonzero(ops)
     own = e.sites.scope2[e.lines.site[p.line[idx]]]
-    supplier_of = np.full(len(idx), -1)
-    for i, s in enumerate(src):  # the last supplier-specific factor in order wins
-        if s.get("kind") == "supplier-factor" and len(p.instrument_cells[i]):
-            supplier_of[np.isin(p.cell[idx], p.instrument_cells[i])] = i
     rest_kwh = (p.facility_kwh[idx] - p.renewable_kwh[idx]) * w[idx]
     covered_share = p.renewable_kwh[idx] * w[idx]
     total_covered = covered_share.sum()
     per_kwh = covered_kg / total_covered if total_covered > 0 else 0.0
     rest_kg = p.market_kg[idx] * w[idx] - covered_share * per_kwh
     groups: dict[Any, list[float]] = {}
-    for j in np.flatnonzero(rest_kwh > 0).tolist():
+    # what each supplier-specific factor took: its share of each cell it covered (the
+    # cell's days in its period), at its own factor; the rest takes the location factor
+    cells = p.cell[idx]
+    for i, s in enumerate(src):
+        own_cells = p.instrument_cells[i]
+        if s.get("kind") != "supplier-factor" or not len(own_cells):
+            continue
+        pos = np.minimum(np.searchsorted(own_cells, cells), len(own_cells) - 1)
+        hit = own_cells[pos] == cells
+        kwh = np.where(hit, p.facility_kwh[idx] * p.instrument_shares[i][pos] * w[idx], 0.0)
+        kg = kwh * float(s.get("factor_g_per_kwh") or 0.0) / 1000.0
+        if kwh.sum() > 0:
+            groups[("supplier", i)] = [float(kwh.sum()), float(kg.sum())]
+            rest_kwh, rest_kg = rest_kwh - kwh, rest_kg - kg
+    for j in np.flatnonzero(rest_kwh > 1e-9 * np.abs(p.facility_kwh[idx] * w[idx])).tolist():
         i = int(idx[j])
-        if supplier_of[j] >= 0:
-            key: Any = ("supplier", int(supplier_of[j]))
-        else:
-            lk = p.lookup(i)
-            site = int(e.lines.site[p.line[i]])
-            key = ("own-site", site) if lk is None else ("grid", lk, bool(own[j]))
+        lk = p.lookup(i)
+        site = int(e.lines.site[p.line[i]])
+        key: Any = ("own-site", site) if lk is None else ("grid", lk, bool(own[j]))
         acc = groups.setdefault(key, [0.0, 0.0])
         acc[0] += rest_kwh[j]
         acc[1] += rest_kg[j]

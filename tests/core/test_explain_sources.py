@@ -294,6 +294,36 @@ def test_the_market_based_formula_shows_each_instrument_and_the_rest(tmp_path):
     assert f"= {_n(totals['market_kgco2e'], 'kgCO2e')};" in market
 
 
+def test_a_supplier_factor_for_some_of_the_days_covers_those_days_only(tmp_path):
+    """A run over 10 February days (1,000 kWh, 100 a day) and a supplier-specific factor
+    of 20 g/kWh from 8 February: the factor takes the 3 days it covers (300 kWh), the
+    other 700 kWh take the location factor, and the explanation shows both and adds up
+    to the estimate's market-based figure."""
+    run = {
+        "device_count": 8,
+        "start_date": "2026-02-01",
+        "end_date": "2026-02-10",
+        "energy_kwh": 1000.0,
+        "energy_boundary": "facility",
+    }
+    supplier = {
+        "kind": "supplier-factor",
+        "period_start": "2026-02-08",
+        "period_end": "2026-12-31",
+        "factor_g_per_kwh": 20.0,
+    }
+    with build(tmp_path / "a.aicl", runs=[run], sourcing=[supplier]) as inv:
+        engine = Engine(inv)
+        text = explain(engine, "training_runs:1", "2026").text()
+        totals = engine.estimate("2026", samples=0, entry=(0, 1)).totals
+    market = section(text, "Market-based emissions")
+    assert "not covered: 300 kWh x 20 gCO2e/kWh supplier-specific factor = 6 kgCO2e" in market
+    assert "not covered: 700 kWh x 56 gCO2/kWh location factor (FR 2023) = 39.2 kgCO2e" in market
+    embodied = totals["location_kgco2e"] - 1000 * 56 / 1000  # the same in both methods
+    assert totals["market_kgco2e"] == pytest.approx(6 + 700 * 56 / 1000 + embodied, rel=0.01)
+    assert f"= {_n(totals['market_kgco2e'], 'kgCO2e')};" in market
+
+
 def test_no_activity_says_so_instead_of_every_input_given(tmp_path):
     with build(tmp_path / "a.aicl", runs=[{**RUN, "device_hours": 800.0}]) as inv:
         text = explain(Engine(inv), "training_runs:1", "2025").text()
