@@ -6,11 +6,18 @@ session, an earlier one or on the command line. Undo import runs
 the import back. An undo that would lose later work (rows edited since, records that
 refer to rows the import added, a later import that changed its rows) is refused with
 the reason, before anything is asked or changed.
+
+A damaged page of the file met by the dialog's reads once it is open (the list, what
+blocks an undo) is announced with :attr:`ImportHistoryDialog.damaged` (the window offers
+the automatic backup) and the dialog closes; building it is guarded by the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import contextlib
+import sqlite3
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.commands import UndoImport
-from core.errors import LedgerError
+from core.errors import InventoryDamagedError, LedgerError
 from core.importing.history import (
     COUNT_KEYS,
     NOTHING_CHANGED,
@@ -35,6 +42,7 @@ from core.importing.history import (
     when_text,
 )
 from core.inventory import Inventory
+from ui.damage_guard import catching_damage, damage_error
 from ui.plain_text import literal
 from ui.undo import InventoryEditor
 
@@ -51,6 +59,10 @@ def state_text(record: ImportRecord) -> str:
 class ImportHistoryDialog(QDialog):
     """The recorded imports, newest first, with Undo import for the selected one."""
 
+    #: the inventory file is damaged (an InventoryDamagedError), met while reading it
+    #: after the dialog opened; announced once, and the dialog closes
+    damaged = Signal(object)
+
     def __init__(
         self, inventory: Inventory, editor: InventoryEditor, parent: QWidget | None = None
     ):
@@ -60,6 +72,7 @@ class ImportHistoryDialog(QDialog):
         self.inventory = inventory
         self.editor = editor
         self.records: list[ImportRecord] = []
+        self._damage_reported = False
 
         intro = QLabel(
             "Every import into this inventory, newest first, from this app or the command "
@@ -154,10 +167,12 @@ class ImportHistoryDialog(QDialog):
         return False
 
     def _on_table_item_selection_changed(self) -> None:
-        self._show_selected()
+        with self._reading():
+            self._show_selected()
 
     def _on_editor_edited(self, _tables: object) -> None:
-        self.refresh()
+        with self._reading():
+            self.refresh()
 
     def _on_editor_destroyed(self, _editor: object = None) -> None:
         self.reject()
@@ -198,7 +213,14 @@ class ImportHistoryDialog(QDialog):
 
         Refused at once, with the reason, when undoing it would lose later work; the
         editor says why when the inventory refuses the edit itself (a lock, a full disk).
+        A damaged file met on the way is announced with :attr:`damaged` (False).
         """
+        done = False
+        with self._reading():
+            done = self._undo_selected()
+        return done
+
+    def _undo_selected(self) -> bool:
         record = self.selected()
         if record is None or record.undone:
             return False
@@ -233,5 +255,22 @@ class ImportHistoryDialog(QDialog):
             record.id, description=f"Remove import {record.id} ({record.file_name})"
         )
         done = self.editor.run(command)  # a refusal: the window shows the editor's message
+        if isinstance(self.editor.last_error, InventoryDamagedError):
+            self.reject()  # the editor announced it: the window offers the backup
+            return False
         self.refresh()
         return done
+
+    # -- damage -------------------------------------------------------------------------
+
+    def _reading(self) -> contextlib.AbstractContextManager[None]:
+        """A block that reads the inventory once the dialog is open: damage SQLite
+        reports on the way is announced with :attr:`damaged` (once) and the dialog
+        closes; other errors go on."""
+        return catching_damage(self._report_damage)
+
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(damage_error(self.inventory.path, exc))
+        self.reject()  # stale now, and nothing more can be read from the file

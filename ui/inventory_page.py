@@ -206,7 +206,8 @@ class InventoryPage(QWidget):
 
     def add_record(self, values: dict | None = None) -> None:
         """Add a record through the form, optionally starting from ``values``."""
-        self._run_form(None, f"Add {self.spec.singular}", values)
+        with self.reading():  # the form reads its dropdown lists as it is built
+            self._run_form(None, f"Add {self.spec.singular}", values)
 
     def edit_record(self) -> None:
         with self.reading():
@@ -230,12 +231,15 @@ class InventoryPage(QWidget):
         changed, expecting the values the form opened with; if another program changed
         one of them meanwhile the edit is refused (the window says which and how), and
         the form opens again on the record as it is now, with the user's changes kept.
+        Call it inside :meth:`reading`: building the form reads its dropdown lists; a
+        damaged file met while the form is in use closes it (:attr:`RecordDialog.damaged`).
         """
         opened: dict[str, Any] = {}
         if row_id is not None:
             opened = self._inv.get(self.spec.name, row_id)
             values = opened
         dialog = RecordDialog(self._inv, self.spec.name, values, title=title, parent=self)
+        dialog.damaged.connect(self._announce_damage)  # the form closes itself then
         while dialog.exec() == RecordDialog.DialogCode.Accepted:
             if row_id is None:
                 insert = commands.InsertRecord(self.spec.name, dialog.values())
@@ -322,10 +326,14 @@ class InventoryPage(QWidget):
         return catching_damage(self.report_damage)
 
     def report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        if not self._damage_reported:
+            self._announce_damage(damage_error(self._inv.path, exc))
+
+    def _announce_damage(self, error: InventoryDamagedError) -> None:
         if self._damage_reported:
             return
         self._damage_reported = True
-        self.damaged.emit(damage_error(self._inv.path, exc))
+        self.damaged.emit(error)
 
     # -- slots ------------------------------------------------------------------------
 

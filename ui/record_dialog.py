@@ -7,11 +7,17 @@ marked with its reason and Save stays disabled until the record is valid.
 :meth:`RecordDialog.changed_values` gives only the fields the user changed (compared
 with what the form showed when it opened), so that saving an edit never writes back
 a field the user did not touch.
+
+The form reads the inventory while it is in use (a training run's hardware power, to
+check the average power against it): a damaged page of the file met then is announced
+with :attr:`RecordDialog.damaged` and the form closes. Reads while it is built (its
+dropdown lists) are guarded by whoever builds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -36,6 +42,7 @@ from core import schema
 from core.commands import hardware_tdp
 from core.inventory import Inventory
 from core.validation import parse_value, power_problem, record_problems
+from ui.damage_guard import catching_damage, damage_error
 
 _BLANK_DATE = QDate(1900, 1, 1)  # shown as "—": the date edit's way to say "no date"
 _ERROR_STYLE = (
@@ -69,6 +76,9 @@ class RecordDialog(QDialog):
     :meth:`changed_values` those the user changed."""
 
     validated = Signal(bool)
+    #: the inventory file is damaged (an InventoryDamagedError), met while the form is
+    #: in use; announced once, and the form closes (what was typed cannot be saved)
+    damaged = Signal(object)
 
     def __init__(
         self,
@@ -90,6 +100,10 @@ class RecordDialog(QDialog):
         # Problems show on fields the user has touched (or all of them when editing an
         # existing record); Save stays disabled either way.
         self._touched: set[str] = set()
+        #: reads while building raise (the builder's guard); once built, damage met is
+        #: announced with :attr:`damaged`
+        self._built = False
+        self._damage_reported = False
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -158,6 +172,7 @@ class RecordDialog(QDialog):
         self.resize(580, min(int(available * 0.9), 140 + 40 * len(self.spec.fields)))
         first = self._editors[self.spec.fields[0].name]
         first.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._built = True
 
     # -- editors ----------------------------------------------------------------------
 
@@ -284,11 +299,28 @@ class RecordDialog(QDialog):
         values = self.values()
         problems = dict(record_problems(self.spec.name, values))
         if self.spec.name == "training_runs" and "avg_power_w" not in problems:
-            reason = power_problem(values, hardware_tdp(self._inv, values))
+            reason = power_problem(values, self._hardware_tdp(values))
             if reason:
                 problems["avg_power_w"] = reason
         problems.update(self._parse_errors)
         return problems
+
+    def _hardware_tdp(self, values: dict[str, Any]) -> float | None:
+        """The power (W) of the hardware ``values`` name, read from the inventory; None
+        if it names none, or once the file turned out damaged (announced)."""
+        if not self._built:
+            return hardware_tdp(self._inv, values)
+        tdp = None
+        if not self._damage_reported:
+            with catching_damage(self._report_damage):
+                tdp = hardware_tdp(self._inv, values)
+        return tdp
+
+    def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        if not self._damage_reported:
+            self._damage_reported = True
+            self.damaged.emit(damage_error(self._inv.path, exc))
+        self.reject()  # nothing typed here can be saved to a damaged file
 
     def _revalidate(self) -> None:
         problems = self.problems()
@@ -304,7 +336,7 @@ class RecordDialog(QDialog):
         self.validated.emit(ok)
 
     def accept(self) -> None:
-        if not self.problems():
+        if not self.problems() and not self._damage_reported:
             super().accept()
 
 

@@ -3,11 +3,19 @@
 Saving and deleting go through ``core.commands`` on the window's editor when one is given,
 so Edit > Undo takes them back; a change naming a record the inventory no longer holds is
 marked in the list and the scenario is not saved until it is removed or replaced.
+
+Once open, the dialog reads the inventory in its own handlers (the saved scenarios, the
+records a change names): a damaged page of the file met there closes the dialog, and
+:meth:`ScenarioDialog.exec` raises SQLite's error when it returns, for the opener's read
+guard to announce (``ui.damage_guard``; the window offers the automatic backup). Reads
+while it is built raise as they are, for the same guard.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -33,8 +41,9 @@ from PySide6.QtWidgets import (
 
 from core import scenarios as scen
 from core.commands import Command, DeleteScenario, SaveScenario
-from core.errors import LedgerError
+from core.errors import InventoryDamagedError, LedgerError
 from core.inventory import Inventory
+from ui.damage_guard import catching_damage
 from ui.plain_text import literal
 
 KIND_LABELS = {
@@ -74,6 +83,8 @@ class ScenarioDialog(QDialog):
         self.inventory = inventory
         self.editor = editor
         self.chosen: str | None = None
+        #: SQLite's report of damage met by a handler (the dialog closed then)
+        self.damage: sqlite3.DatabaseError | None = None
         inv = inventory
         self.refs = {t: inv.ref_options(t) for t in ("deployments", "sites", "hardware")}
         self.names = {t: dict(v) for t, v in self.refs.items()}
@@ -288,7 +299,8 @@ class ScenarioDialog(QDialog):
 
     def _on_saved_current_item_changed(self, item: QListWidgetItem | None, _prev) -> None:
         s = item.data(Qt.ItemDataRole.UserRole) if item else None
-        self._show(s)
+        with self._reading():
+            self._show(s)
         if s is not None:
             self.chosen = s.name
 
@@ -298,6 +310,10 @@ class ScenarioDialog(QDialog):
         self.name.setFocus()
 
     def _on_delete_clicked(self) -> None:
+        with self._reading():
+            self._delete_chosen()
+
+    def _delete_chosen(self) -> None:
         item = self.saved.currentItem()
         if item is None:
             return
@@ -315,7 +331,8 @@ class ScenarioDialog(QDialog):
         self._show(None)
 
     def _on_add_clicked(self) -> None:
-        self._append_change(self.change_from_form())
+        with self._reading():
+            self._append_change(self.change_from_form())
 
     def _on_remove_clicked(self) -> None:
         row = self.changes.currentRow()
@@ -329,6 +346,13 @@ class ScenarioDialog(QDialog):
         return scen.Scenario(self.name.text().strip(), changes, self.description.text().strip())
 
     def save(self) -> bool:
+        """Save the scenario shown (Save scenario); whether it was saved."""
+        saved = False
+        with self._reading():
+            saved = self._save()
+        return saved
+
+    def _save(self) -> bool:
         s = self.scenario()
         if not s.name:
             QMessageBox.warning(self, "Scenario not saved", "Give the scenario a name.")
@@ -346,10 +370,34 @@ class ScenarioDialog(QDialog):
         """Apply ``command`` through the editor (undoable; the window says why not) or
         directly (this dialog says why not)."""
         if self.editor is not None:
-            return bool(self.editor.run(command))
+            done = bool(self.editor.run(command))
+            if isinstance(self.editor.last_error, InventoryDamagedError):
+                self.reject()  # the editor announced it: the window offers the backup
+            return done
         try:
             command.apply(self.inventory)
         except LedgerError as exc:
             QMessageBox.warning(self, title, literal(str(exc)))
             return False
         return True
+
+    # -- damage ---------------------------------------------------------------------------
+
+    def _reading(self) -> contextlib.AbstractContextManager[None]:
+        """A handler's block that reads (or writes) the inventory: damage SQLite reports
+        on the way closes the dialog and is kept for :meth:`exec` to raise; other errors
+        go on."""
+        return catching_damage(self._damage_met)
+
+    def _damage_met(self, exc: sqlite3.DatabaseError) -> None:
+        if self.damage is None:
+            self.damage = exc
+        self.reject()  # what it shows is stale, and nothing more can be read
+
+    def exec(self) -> int:
+        """Run the dialog; raises the damage a handler met (after closing), for the
+        opener's read guard to announce once."""
+        code = super().exec()
+        if self.damage is not None:
+            raise self.damage
+        return code

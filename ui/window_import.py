@@ -3,11 +3,16 @@ mixin of ``ui.main_window.MainWindow``."""
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
+
+from ui.damage_guard import catching_damage, damage_error
 
 
 class WindowImportMixin:
@@ -18,7 +23,7 @@ class WindowImportMixin:
         """Open the import wizard (on ``files`` if given; else it asks for them)."""
         if self.inventory is None or self.editor is None:
             return
-        from ui.import_wizard import IMPORT_FILTER, ImportWizard
+        from ui.import_wizard import IMPORT_FILTER
 
         if not files:
             start = str(self.inventory.path.parent)
@@ -26,10 +31,17 @@ class WindowImportMixin:
             if not names:
                 return
             files = [Path(n) for n in names]
-        wizard = ImportWizard(self.inventory, self.editor, files, self)
+        wizard = None
+        with self._reading():  # a damaged page met while it is built: the restore offer
+            wizard = _window_wizard_class()(self.inventory, self.editor, files, self)
+        if wizard is None:
+            return
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.damaged.connect(self.damage_found)  # met by a page: it closes itself then
+        self.editor.destroyed.connect(wizard.reject)  # the inventory was closed
         self.import_wizard = wizard
-        wizard.open()
+        with self._reading():  # its first page is set up as it opens
+            wizard.open()
 
     def export_inventory(self) -> None:
         if self.inventory is not None:
@@ -50,6 +62,7 @@ class WindowImportMixin:
         if dialog is None:
             return
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.damaged.connect(self.damage_found)  # met once open: it closes itself then
         self.import_history = dialog
         dialog.open()
 
@@ -67,6 +80,43 @@ class WindowImportMixin:
         if paths:
             event.acceptProposedAction()
             self.start_import(paths)
+
+
+@functools.cache
+def _window_wizard_class() -> Any:
+    """The import wizard as the window runs it (built on first use, as the wizard's
+    modules are loaded only then): its pages read the lists they offer (the
+    inventory's records, the saved presets) from the window's connection as they are
+    set up and left, so a damaged page of the file met there is announced with
+    ``damaged`` (once; the wizard closes, the window offers the backup) instead of
+    reaching the crash report with SQLite's words. Other errors go on as before."""
+    from ui.import_wizard import ImportWizard
+
+    class WindowImportWizard(ImportWizard):
+        #: the inventory file is damaged (an InventoryDamagedError), met by a page
+        damaged = Signal(object)
+
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self._damage_reported = False
+
+        def initializePage(self, page_id: int) -> None:
+            with catching_damage(self._report_damage):
+                super().initializePage(page_id)
+
+        def validateCurrentPage(self) -> bool:
+            with catching_damage(self._report_damage):
+                return super().validateCurrentPage()
+            return False  # damaged: the wizard is closing
+
+        def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+            if self._damage_reported:
+                return
+            self._damage_reported = True
+            self.damaged.emit(damage_error(self.inventory.path, exc))
+            self.reject()  # nothing more can be read from the file
+
+    return WindowImportWizard
 
 
 def _import_paths(urls: list) -> list[Path]:

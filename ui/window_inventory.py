@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QListWidgetItem, QMessageBox
 
-from core import APP_NAME, INVENTORY_SUFFIX
+from core import APP_NAME, INVENTORY_SUFFIX, integrity
 from core.errors import InventoryDamagedError, LedgerError
 from core.inventory import Inventory
 from ui.plain_text import literal
@@ -253,20 +256,76 @@ class WindowInventoryMixin:
         self.show_page("models")
 
     def save_copy(self) -> None:
+        """File > Save a Copy…: a checked copy of the open inventory.
+
+        SQLite's backup copies the file's pages as they are, damaged ones too, so the
+        copy is made under a temporary name beside the destination and checked
+        (``PRAGMA quick_check``) before it takes the name: a damaged inventory (a page
+        overwritten in a file too large to check at open) leaves no copy and nothing
+        replaced, and brings the window's restore offer instead.
+        """
         if not self.inventory:
             return
         suggestion = self.inventory.path.with_name(f"{self.inventory.name} copy{INVENTORY_SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self, "Save a copy", str(suggestion), FILE_FILTER)
         if not path:
             return
+        written = None
+        with self._reading():  # damage met by the copy: the restore offer
+            written = self._checked_copy(Path(path))
+        if written is not None:
+            self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
+
+    def _checked_copy(self, dest: Path) -> Path | None:
+        """Copy the open inventory to ``dest`` through a checked temporary copy; the
+        copy, or None when it was refused (said, or the damage announced)."""
+        assert self.inventory is not None
+        if dest.resolve() == self.inventory.path.resolve():
+            QMessageBox.critical(
+                self, "Cannot save a copy", literal(f"{dest}: that is the open inventory itself.")
+            )
+            return None
+        checking: Path | None = None
         try:
-            written = self.inventory.save_copy(path)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{dest.name}.", suffix=".checking", dir=dest.parent
+            )
+            os.close(fd)
+            checking = Path(name)
+            self.inventory.save_copy(checking)
+            problem = _copy_problem(checking)
+            if problem is not None:  # nothing copied: the damaged file is closed, as is
+                self.damage_found.emit(integrity.damaged(self.inventory.path, problem))
+                return None
+            os.replace(checking, dest)
         except (LedgerError, OSError) as exc:
             QMessageBox.critical(self, "Cannot save a copy", literal(str(exc)))
-            return
-        self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
+            return None
+        finally:
+            if checking is not None:
+                checking.unlink(missing_ok=True)
+        return dest
 
     def close_inventory(self) -> None:
         self._discard_inventory()
         self.settings.set_last_inventory(None)
         self._show_no_inventory()
+
+
+def _copy_problem(copy: Path) -> str | None:
+    """What SQLite's check finds damaged in a fresh ``copy`` of the inventory (read
+    through a connection of its own), or None when it is sound. Other errors (the copy
+    cannot be read at all) are raised as they are."""
+    conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        if not integrity.is_damage(exc):
+            raise
+        return f"SQLite's check of a copy reports: {exc}"
+    finally:
+        conn.close()
+    if rows == ["ok"]:
+        return None
+    lines = [x for r in rows for x in r.splitlines() if x and not x.startswith("***")]
+    return f"SQLite's check of a copy reports: {(lines or rows)[0]}"
