@@ -4,25 +4,35 @@
 :class:`Job` hands it callables that only write numbers and read a flag (safe from any
 thread); a timer on the main thread reads those numbers ten times a second, so the
 worker never touches a widget and the UI thread never waits on the worker.
+
+A damaged inventory file met by the wizard's work (on a worker, through
+:func:`reading_inventory`, or on the UI thread, inside :func:`catching_wizard_damage`)
+goes to the wizard that runs it from the main window (``ui.window_import``): it offers
+the restore once and closes, instead of a failure message with SQLite's words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QMetaMethod, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from ui.workers import run_task
+from core.errors import InventoryDamagedError
+from ui.damage_guard import catching_damage
+from ui.workers import reading, run_task
 
 #: how often the progress shown is brought up to date (ms)
 POLL_MS = 100
 
 Progress = Callable[[int, int | None], None]
 Cancel = Callable[[], bool]
+JobFn = Callable[[Progress, Cancel], Any]
 
 
 class Job(QObject):
@@ -30,15 +40,20 @@ class Job(QObject):
 
     Emits ``progressed(done, total or None)`` while it runs, then exactly one of
     ``finished(result)``, ``cancelled()`` (after :meth:`cancel`, whatever the work
-    raised) or ``failed(message)``.
+    raised), ``damaged(error)`` (the work raised an
+    :class:`~core.errors.InventoryDamagedError` and ``damaged`` has a receiver) or
+    ``failed(message)``.
     """
 
     progressed = Signal(int, object)
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
+    #: the inventory file is damaged (an InventoryDamagedError); only when connected:
+    #: a job nobody asks about damage reports it as ``failed``, as any other error
+    damaged = Signal(object)
 
-    def __init__(self, fn: Callable[[Progress, Cancel], Any], parent: QObject | None = None):
+    def __init__(self, fn: JobFn, parent: QObject | None = None):
         super().__init__(parent)
         self._fn = fn
         self._stop = threading.Event()
@@ -58,7 +73,7 @@ class Job(QObject):
         run_task(
             lambda: self._fn(self._report, self._stop.is_set),
             self._on_task_finished,
-            self._on_task_failed,
+            on_error=self._on_task_failed,
         )
         return self
 
@@ -100,12 +115,43 @@ class Job(QObject):
         self._end()
         self.finished.emit(result)
 
-    def _on_task_failed(self, message: str) -> None:
+    def _on_task_failed(self, exc: BaseException, message: str) -> None:
         self._end()
         if self._stop.is_set():
             self.cancelled.emit()
+        elif isinstance(exc, InventoryDamagedError) and self.isSignalConnected(
+            QMetaMethod.fromSignal(self.damaged)
+        ):
+            self.damaged.emit(exc)
         else:
             self.failed.emit(message)
+
+
+def reading_inventory(path: Path, fn: JobFn) -> JobFn:
+    """``fn`` for a :class:`Job` whose work opens the inventory at ``path`` itself:
+    SQLite's report of a damaged file is raised as
+    :class:`~core.errors.InventoryDamagedError` (``ui.workers.reading``, on the worker),
+    which the job announces with ``damaged``."""
+
+    def run(progress: Progress, cancel: Cancel) -> Any:
+        return reading(path, lambda: fn(progress, cancel))()
+
+    return run
+
+
+@contextlib.contextmanager
+def catching_wizard_damage(wizard: QObject) -> Iterator[None]:
+    """A block of a wizard page that reads or writes the inventory on the UI thread
+    (a button's handler, a job's result shown): damage SQLite reports there goes to the
+    wizard's ``report_damage`` (the main window's wizard: the restore offer, once, and
+    the wizard closes) and the rest of the block is skipped. A wizard without one (run
+    on its own), and every other error, go on as before."""
+    report = getattr(wizard, "report_damage", None)
+    if report is None:
+        yield
+        return
+    with catching_damage(report):
+        yield
 
 
 def rows_text(done: int, total: int | None, rate: float) -> str:
@@ -135,6 +181,8 @@ class JobProgressDialog(QProgressDialog):
         self.canceled.disconnect()  # do not hide at once: wait for the job to stop
         self.canceled.connect(self._on_canceled)
         job.progressed.connect(self._on_job_progressed)
+        # (``damaged`` is not followed here: its receiver closes the wizard, and this
+        # dialog with it; following it would count as asking about damage)
         for signal in (job.finished, job.failed, job.cancelled):
             signal.connect(self._on_job_ended)
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from core import importing, schema
 from core.errors import LedgerError
-from ui.import_jobs import Job
+from ui.import_jobs import Job, catching_wizard_damage
 from ui.import_pages import (
     BusyBar,
     PreviewModel,
@@ -317,8 +317,9 @@ class MappingPage(WizardPage):
         self._load = None
         assert self.choice is not None
         self.choice.mapping, self.choice.raw_preview = outcome
-        self._fill()
-        self.completeChanged.emit()
+        with catching_wizard_damage(self.wizard()):  # its lists of records are read
+            self._fill()
+            self.completeChanged.emit()
 
     def _on_load_failed(self, message: str) -> None:
         self._load = None
@@ -459,9 +460,10 @@ class MappingPage(WizardPage):
         mapping = self.choice.mapping
         mapping.into = box.currentData()
         mapping.defaults = {"kind": "experiments"} if mapping.into == "training_runs" else {}
-        self._fill_defaults()
-        self._update_warning()
-        self._schedule_preview()
+        with catching_wizard_damage(self.wizard()):  # its lists of records are read
+            self._fill_defaults()
+            self._update_warning()
+            self._schedule_preview()
 
     def _on_default_current_index_changed(self, name: str, box: QComboBox) -> None:
         assert self.choice is not None and self.choice.mapping is not None
@@ -502,10 +504,11 @@ class MappingPage(WizardPage):
         self._fill_row_state(row)
         if chosen is not None:
             self.choice.mapping.defaults.pop(chosen, None)
-        self._fill_defaults()
-        self._update_warning()
-        self._schedule_preview()
-        self.completeChanged.emit()
+        with catching_wizard_damage(self.wizard()):  # its lists of records are read
+            self._fill_defaults()
+            self._update_warning()
+            self._schedule_preview()
+            self.completeChanged.emit()
 
     def _on_date_group_button_toggled(self, _button: QRadioButton, _checked: bool) -> None:
         assert self.choice is not None and self.choice.mapping is not None
@@ -607,14 +610,15 @@ class MappingPage(WizardPage):
         if not ok or not name:
             return
         mappings = [s.mapping for s in wizard.chosen() if s.mapping is not None]
-        try:
-            # with the reference choices made so far: next quarter's file asks nothing
-            importing.save_preset(wizard.inventory, name, mappings, dict(wizard.resolutions))
-        except LedgerError as exc:
-            QMessageBox.warning(self, "Cannot save the mapping", literal(str(exc)))
-            return
-        self._fill_presets()
-        self.presets.setCurrentText(name)
+        with catching_wizard_damage(wizard):  # written and listed again on this thread
+            try:
+                # with the reference choices made so far: next quarter's file asks nothing
+                importing.save_preset(wizard.inventory, name, mappings, dict(wizard.resolutions))
+            except LedgerError as exc:
+                QMessageBox.warning(self, "Cannot save the mapping", literal(str(exc)))
+                return
+            self._fill_presets()
+            self.presets.setCurrentText(name)
 
     def _on_apply_preset_button_clicked(self) -> None:
         wizard = self.wizard()
@@ -661,8 +665,9 @@ class MappingPage(WizardPage):
                     "Those sheets keep their mapping."
                 ),
             )
-        self._fill()
-        self.completeChanged.emit()
+        with catching_wizard_damage(self.wizard()):  # its lists of records are read
+            self._fill()
+            self.completeChanged.emit()
 
     def _on_preset_failed(self, job: Job, message: str) -> None:
         if job is not self._load:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHeaderView, QLabel, QVBoxLayout
 from core import schema
 from core.importing.matching import ACCEPT
 from core.importing.resolving import CREATABLE
-from ui.import_jobs import Job
+from ui.import_jobs import Job, catching_wizard_damage
 from ui.import_widgets import BusyBar, WizardPage, _item, _table
 
 if TYPE_CHECKING:
@@ -127,8 +127,9 @@ class ReferencesPage(WizardPage):
 
     def _on_job_finished(self, _plans: object) -> None:
         self._job = None
-        self._show()
-        self.completeChanged.emit()
+        with catching_wizard_damage(self.wizard()):  # each choice lists the records
+            self._show()
+            self.completeChanged.emit()
 
     def _on_job_failed(self, message: str) -> None:
         self._job = None

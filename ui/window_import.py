@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
+from core.errors import InventoryDamagedError
 from ui.damage_guard import catching_damage, damage_error
 
 
@@ -89,7 +90,12 @@ def _window_wizard_class() -> Any:
     inventory's records, the saved presets) from the window's connection as they are
     set up and left, so a damaged page of the file met there is announced with
     ``damaged`` (once; the wizard closes, the window offers the backup) instead of
-    reaching the crash report with SQLite's words. Other errors go on as before."""
+    reaching the crash report with SQLite's words. So is damage met by the pages'
+    buttons and by the jobs' results shown (``report_damage``, through
+    ``ui.import_jobs.catching_wizard_damage``), and by its jobs on the worker (each
+    reads through ``ui.import_jobs.reading_inventory``) instead of a failure message.
+    Other errors go on as before."""
+    from ui.import_jobs import Job, JobFn, reading_inventory
     from ui.import_wizard import ImportWizard
 
     class WindowImportWizard(ImportWizard):
@@ -101,19 +107,32 @@ def _window_wizard_class() -> Any:
             self._damage_reported = False
 
         def initializePage(self, page_id: int) -> None:
-            with catching_damage(self._report_damage):
+            with catching_damage(self.report_damage):
                 super().initializePage(page_id)
 
         def validateCurrentPage(self) -> bool:
-            with catching_damage(self._report_damage):
+            with catching_damage(self.report_damage):
                 return super().validateCurrentPage()
             return False  # damaged: the wizard is closing
 
-        def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
+        def start_job(self, fn: JobFn) -> Job:
+            # every job may open the inventory (those reading only the files never meet
+            # SQLite): its damage is announced here, not shown as the job's failure
+            job = super().start_job(reading_inventory(self.inventory.path, fn))
+            job.damaged.connect(self._announce)
+            job.damaged.connect(lambda _error, job=job: self._forget(job))
+            return job
+
+        def report_damage(self, exc: sqlite3.DatabaseError) -> None:
+            """SQLite's report ``exc`` of damage met on the UI thread: announced once."""
+            if not self._damage_reported:
+                self._announce(damage_error(self.inventory.path, exc))
+
+        def _announce(self, error: InventoryDamagedError) -> None:
             if self._damage_reported:
                 return
             self._damage_reported = True
-            self.damaged.emit(damage_error(self.inventory.path, exc))
+            self.damaged.emit(error)
             self.reject()  # nothing more can be read from the file
 
     return WindowImportWizard
