@@ -116,6 +116,20 @@ def advance(qtbot, wizard: ImportWizard, page_id: int) -> None:
         qtbot.waitUntil(lambda: wizard.plans_fresh() and not page._job, timeout=20_000)
 
 
+def runs_to_validation(qtbot, window: MainWindow, files: list[Path]) -> ImportWizard:
+    """The wizard on ``files`` taken to its validation page, with the training runs'
+    energy boundary set for the whole file (the runs files give none)."""
+    wizard = open_wizard(qtbot, window, files)
+    advance(qtbot, wizard, wizard.SHEETS)
+    advance(qtbot, wizard, wizard.MAPPING)
+    page = wizard.currentPage()
+    page.default_combos["energy_boundary"].setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not page.updating)
+    advance(qtbot, wizard, wizard.REFERENCES)
+    advance(qtbot, wizard, wizard.VALIDATION)
+    return wizard
+
+
 def use_combo(refs, row: int):
     """The references page's choice for its ``row``-th value (the last column)."""
     return refs.table.cellWidget(row, refs.table.columnCount() - 1)
@@ -803,14 +817,7 @@ def test_a_problem_cell_is_fixed_in_the_preview(qtbot, window, inv_path, tmp_pat
     rows[1][4] = "lots"  # text in the devices column
     xlsx_path = write_runs_xlsx(tmp_path / "runs.xlsx", rows)
     before = counts(inv_path)
-    wizard = open_wizard(qtbot, window, [xlsx_path])
-    advance(qtbot, wizard, wizard.SHEETS)
-    advance(qtbot, wizard, wizard.MAPPING)
-    page = wizard.currentPage()
-    page.default_combos["energy_boundary"].setCurrentIndex(1)
-    qtbot.waitUntil(lambda: not page.updating)
-    advance(qtbot, wizard, wizard.REFERENCES)
-    advance(qtbot, wizard, wizard.VALIDATION)
+    wizard = runs_to_validation(qtbot, window, [xlsx_path])
     page = wizard.validation_page
     assert wizard.plans[0].invalid == 1
     assert not page.isComplete()
@@ -869,13 +876,7 @@ def test_a_problem_cell_is_fixed_in_the_preview(qtbot, window, inv_path, tmp_pat
 def test_typing_the_file_value_again_takes_the_fix_back(qtbot, window, tmp_path):
     rows = [list(r) for r in RUNS]
     rows[2][7] = -0.05  # negative energy
-    wizard = open_wizard(qtbot, window, [write_runs_xlsx(tmp_path / "runs.xlsx", rows)])
-    advance(qtbot, wizard, wizard.SHEETS)
-    advance(qtbot, wizard, wizard.MAPPING)
-    wizard.currentPage().default_combos["energy_boundary"].setCurrentIndex(1)
-    qtbot.waitUntil(lambda: not wizard.currentPage().updating)
-    advance(qtbot, wizard, wizard.REFERENCES)
-    advance(qtbot, wizard, wizard.VALIDATION)
+    wizard = runs_to_validation(qtbot, window, [write_runs_xlsx(tmp_path / "runs.xlsx", rows)])
     page = wizard.validation_page
     model = page.preview.model()
     energy = model.index(2, preview_column(model, "Measured energy (kWh)"))

@@ -16,6 +16,7 @@ from test_import_wizard import (  # noqa: F401
     inv_path,
     open_wizard,
     preview_column,
+    runs_to_validation,
     window,
 )
 
@@ -150,14 +151,7 @@ def test_rows_beyond_the_first_rows_name_the_records_they_refer_to(
             f"2026-07-01,2026-07-02,{energy}"
         )
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    wizard = open_wizard(qtbot, window, [path])
-    advance(qtbot, wizard, wizard.SHEETS)
-    advance(qtbot, wizard, wizard.MAPPING)
-    page = wizard.currentPage()
-    page.default_combos["energy_boundary"].setCurrentIndex(1)
-    qtbot.waitUntil(lambda: not page.updating)
-    advance(qtbot, wizard, wizard.REFERENCES)
-    advance(qtbot, wizard, wizard.VALIDATION)
+    wizard = runs_to_validation(qtbot, window, [path])
     page = wizard.validation_page
     page.only_problems.setChecked(True)
     model = page.preview.model()
