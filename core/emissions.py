@@ -31,6 +31,24 @@ from core.periods import Period, months_of, quarter_label, split_by_month, years
 SOURCING_KINDS = ("ppa", "onsite", "green-tariff", "eac", "supplier-factor")
 
 
+@dataclass(frozen=True)
+class SupplierOverlap:
+    """Two supplier-specific factors covering the same days of the same cells: the
+    earlier one (by period start, then position in the sourcing list) took those days'
+    consumption, so the later one's factor went unused for them (``cells``: where it
+    took less than it could have). Ids and names are the sourcing records'; ``first``
+    and ``last`` bound the days both periods cover."""
+
+    earlier_id: int
+    earlier_name: str
+    later_id: int
+    later_name: str
+    same_start: bool
+    first: dt.date
+    last: dt.date
+    cells: np.ndarray  # sorted cell indices
+
+
 @dataclass
 class PieceResults:
     """Per month piece: which line, which days, and its all-time results.
@@ -68,6 +86,8 @@ class PieceResults:
     instrument_shares: list[np.ndarray] = field(default_factory=list)
     residual_fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     renewable_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # covered kWh
+    #: supplier-specific factors whose days an earlier one of the same boundary took
+    supplier_overlaps: list[SupplierOverlap] = field(default_factory=list)
     _cell_index: dict[int, int] | None = None
     _by_day: tuple[np.ndarray, np.ndarray] | None = None  # pieces ordered by first day
     #: per cell: kWh, market rate (kg/kWh), renewable share and residual fallback, as
@@ -390,7 +410,9 @@ def _update_market(
     cell_kwh[touched] = np.bincount(
         np.searchsorted(touched, p.cell[members]), weights=live, minlength=len(touched)
     )
-    rate, share, fallback, covered, shares = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    rate, share, fallback, covered, shares, overlaps = _cell_market(
+        p, cell_kwh, sites, sourcing, site_ids
+    )
     k = len(old_rate)
     changed = np.ones(n_cells, dtype=bool)
     changed[:k] = (rate[:k] != old_rate) | (share[:k] != old_share) | (fallback[:k] != old_fallback)
@@ -408,6 +430,7 @@ def _update_market(
     residual[at] = fallback[c] & (kwh > 0) & ~embodied
     p.renewable_kwh, p.residual_fallback = renewable, residual
     p.instrument_cells, p.instrument_shares = covered, shares
+    p.supplier_overlaps = overlaps
     p._cells = (cell_kwh, rate, share, fallback)
     return True
 
@@ -421,11 +444,14 @@ def apply_market(
     """Market-based kg of every piece, cell by cell (see the module docstring)."""
     live_kwh = np.where(p.alive, p.facility_kwh, 0.0)
     cell_kwh = np.bincount(p.cell, weights=live_kwh, minlength=len(p.cell_keys))
-    rate, share, fallback, covered, shares = _cell_market(p, cell_kwh, sites, sourcing, site_ids)
+    rate, share, fallback, covered, shares, overlaps = _cell_market(
+        p, cell_kwh, sites, sourcing, site_ids
+    )
     p.market_kg = np.where(p.is_embodied, p.embodied_kg, p.facility_kwh * rate[p.cell])
     p.renewable_kwh = p.facility_kwh * share[p.cell]
     p.instrument_cells, p.instrument_shares = covered, shares
     p.residual_fallback = fallback[p.cell] & (p.facility_kwh > 0) & ~p.is_embodied
+    p.supplier_overlaps = overlaps
     p._cells = (cell_kwh, rate, share, fallback)
 
 
@@ -435,22 +461,25 @@ def _cell_market(
     sites: SiteTable,
     sourcing: list[dict],
     site_ids: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray], list[SupplierOverlap]
+]:
     """Per cell of ``p`` with ``cell_kwh``: the market-based rate (kg per kWh), the
-    renewable share of its kWh, whether its uncovered kWh took the location factor; and
-    per sourcing row the cells it covered and the share of each one's kWh it took."""
+    renewable share of its kWh, whether its uncovered kWh took the location factor; per
+    sourcing row the cells it covered and the share of each one's kWh it took; and the
+    supplier-specific factors that lost days to an earlier one (:class:`SupplierOverlap`)."""
     n_cells = len(p.cell_keys)
     keys = p.cell_keys
     c_site = (keys >> 42).astype(np.int64)
     c_start = (((keys >> 21) & (2**21 - 1)) - 2**20).astype("datetime64[D]")
     c_end = c_start + (keys & (2**21 - 1)).astype("timedelta64[D]")
-    market, covered, fallback, renewable, taken = _market(
+    market, covered, fallback, renewable, taken, overlaps = _market(
         c_site, c_start, c_end, cell_kwh, p.cell_factor, sites, sourcing, site_ids
     )
     rate = np.divide(market, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
     share = np.divide(renewable, cell_kwh, out=np.zeros(n_cells), where=cell_kwh > 0)
     shares = [t / cell_kwh[c] for c, t in zip(covered, taken, strict=True)]  # taken > 0
-    return rate, share, fallback, covered, shares
+    return rate, share, fallback, covered, shares, overlaps
 
 
 #: what an estimate covering cloud or API electricity must say about its market-based figure
@@ -470,6 +499,45 @@ def market_notes(p: PieceResults, keep: np.ndarray, lines: Lines, sites: SiteTab
         return []
     cloud = ~sites.scope2[lines.site[p.line[keep]]] & ~p.is_embodied[keep]
     return [CLOUD_MARKET_NOTE] if (cloud & (p.facility_kwh[keep] > 0)).any() else []
+
+
+def supplier_overlap_notes(p: PieceResults, keep: np.ndarray, sites: SiteTable) -> list[str]:
+    """One note per pair of supplier-specific factors and site where the pieces ``keep``
+    (indices) include consumption of days both factors cover: the earlier one was used
+    for those days, the later one's factor was not (see :func:`_market`). Such a cell's
+    market-based figure is spread evenly over its days, so a piece of it is affected
+    whatever part of the cell a period selects."""
+    if not p.supplier_overlaps:
+        return []
+    keep = np.asarray(keep)
+    affected = np.zeros(len(p.cell_keys), dtype=bool)
+    for o in p.supplier_overlaps:
+        affected[o.cells] = True
+    cell = p.cell[keep]
+    hit = keep[affected[cell]]
+    hit = hit[~p.is_embodied[hit] & (p.facility_kwh[hit] > 0) & p.alive[hit]]
+    if not len(hit):
+        return []
+    cells = np.unique(p.cell[hit])
+    out: list[str] = []
+    for o in p.supplier_overlaps:
+        mine = cells[np.isin(cells, o.cells)]
+        for s in np.unique(p.cell_keys[mine] >> 42).tolist():
+            text = supplier_overlap_text(o, sites.names[s])
+            if text not in out:
+                out.append(text)
+    return out
+
+
+def supplier_overlap_text(o: SupplierOverlap, site: str) -> str:
+    """The note on one overlap at one site, naming both records and the shared days."""
+    why = "the same start, listed first" if o.same_start else "the earlier"
+    return (
+        f"Supplier-specific factors #{o.earlier_id} '{o.earlier_name}' and #{o.later_id} "
+        f"'{o.later_name}' of site '{site}' both cover {o.first.isoformat()}.."
+        f"{o.last.isoformat()}: #{o.earlier_id} ({why}) was used for those days and "
+        f"#{o.later_id}'s factor was not applied to them."
+    )
 
 
 def _grid(
@@ -540,13 +608,17 @@ def _market(
     sites: SiteTable,
     sourcing: list[dict],
     site_ids: np.ndarray,
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[
+    np.ndarray, list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray], list[SupplierOverlap]
+]:
     """Market-based kg per cell (or piece), the cells each instrument covered, the
     cells whose uncovered consumption took the location factor (no residual mix
-    bundled), the kWh that renewable instruments (all but supplier factors) covered, and
-    the kWh each instrument took of each cell it covered. Every step is proportional to
-    a cell's kWh, so splitting a cell's result over its pieces by their kWh gives each
-    piece exactly what it would get alone."""
+    bundled), the kWh that renewable instruments (all but supplier factors) covered, the
+    kWh each instrument took of each cell it covered, and the supplier-specific factors
+    that took less than they could have because an earlier one covering the same days
+    took them (:func:`_supplier_overlaps`). Every step is proportional to a cell's kWh,
+    so splitting a cell's result over its pieces by their kWh gives each piece exactly
+    what it would get alone."""
     remaining = kwh.copy()
     renewable = np.zeros(len(kwh))
     market = np.zeros(len(kwh))
@@ -555,6 +627,8 @@ def _market(
     unassigned: np.ndarray | None = None
     covered_by: list[np.ndarray] = [np.empty(0, dtype=np.int64) for _ in sourcing]
     taken: list[np.ndarray] = [np.empty(0) for _ in sourcing]
+    suppliers: list[int] = []  # the supplier-specific factors applied so far, in order
+    overlaps: list[SupplierOverlap] = []
     order = sorted(
         range(len(sourcing)),
         key=lambda i: (sourcing[i]["kind"] == "supplier-factor", sourcing[i]["period_start"], i),
@@ -575,14 +649,26 @@ def _market(
         if inst["kind"] == "supplier-factor":
             # the factor applies to the consumption of the days it covers (a cell's
             # consumption is spread evenly over its days), not to the whole cell; where
-            # two such factors cover the same days, the earlier one keeps them
+            # two such factors cover the same days, the earlier one keeps those days
+            # (which days, not how many: a bit per day of the cell)
             if unassigned is None:
                 unassigned = remaining.copy()
-            take = np.minimum(eligible, unassigned)
+                days_taken = np.zeros(len(kwh), dtype=np.uint64)
+                cell_days = (end - start).astype(np.int64) + 1
+            mask = _day_mask(start, end, inst) * (frac > 0).astype(np.uint64)
+            new_days = _count_days(mask & ~days_taken)
+            days_taken |= mask
+            take = np.minimum(remaining * new_days / np.maximum(cell_days, 1), unassigned)
             unassigned -= take
             market += take * factor / 1000.0
             covered_by[i] = np.flatnonzero(take > 0)
             taken[i] = take[covered_by[i]]
+            # cells where an earlier factor had taken some of the days this one covers
+            # (a relative tolerance: a float subtraction must not count as an overlap)
+            short = np.flatnonzero(eligible - take > 1e-9 * eligible)
+            if len(short):
+                overlaps += _supplier_overlaps(sourcing, suppliers, covered_by, i, short)
+            suppliers.append(i)
             continue
         if inst.get("share_pct") is not None:
             cover = eligible * float(inst["share_pct"]) / 100.0
@@ -600,4 +686,72 @@ def _market(
     rest = remaining if unassigned is None else unassigned
     market += rest * location_factor / 1000.0
     fallback = rest > 0
-    return market, covered_by, fallback, renewable, taken
+    return market, covered_by, fallback, renewable, taken, overlaps
+
+
+#: days a cell may span for :func:`_day_mask` (cells are month pieces: 31 at most)
+_MASK_DAYS = 64
+
+
+def _day_mask(start: np.ndarray, end: np.ndarray, instrument: dict) -> np.ndarray:
+    """Per cell, the days of the cell (bit 0 its first day) that ``instrument``'s period
+    covers, as a 64-bit mask."""
+    a = np.datetime64(dt.date.fromisoformat(instrument["period_start"]), "D")
+    b = np.datetime64(dt.date.fromisoformat(instrument["period_end"]), "D")
+    if len(start) and int((end - start).astype(np.int64).max()) >= _MASK_DAYS:
+        raise ValueError("a market cell spans more than 64 days; cells are month pieces")
+    lo = (np.maximum(start, a) - start).astype(np.int64)
+    n = (np.minimum(end, b) - start).astype(np.int64) - lo + 1
+    n = np.clip(n, 0, _MASK_DAYS)
+    lo = np.clip(lo, 0, _MASK_DAYS - 1)
+    ones = np.where(
+        n >= _MASK_DAYS,
+        np.uint64(2**64 - 1),
+        (np.uint64(1) << np.minimum(n, _MASK_DAYS - 1).astype(np.uint64)) - np.uint64(1),
+    )
+    return np.where(n > 0, ones << lo.astype(np.uint64), np.uint64(0)).astype(np.uint64)
+
+
+def _count_days(mask: np.ndarray) -> np.ndarray:
+    """Set bits per 64-bit mask (days)."""
+    if hasattr(np, "bitwise_count"):  # numpy 2
+        return np.bitwise_count(mask).astype(np.int64)
+    return np.unpackbits(mask.view(np.uint8)).reshape(len(mask), 64).sum(axis=1)
+
+
+def _supplier_overlaps(
+    sourcing: list[dict],
+    earlier: list[int],
+    covered_by: list[np.ndarray],
+    later: int,
+    short: np.ndarray,
+) -> list[SupplierOverlap]:
+    """The earlier supplier-specific factors (positions ``earlier``, in the order they
+    were applied) whose period overlaps that of ``later`` and that covered some of the
+    cells ``short`` (sorted), where ``later`` took less than it could have."""
+    out = []
+    b = sourcing[later]
+    b_start = dt.date.fromisoformat(b["period_start"])
+    b_end = dt.date.fromisoformat(b["period_end"])
+    for j in earlier:
+        a = sourcing[j]
+        a_start = dt.date.fromisoformat(a["period_start"])
+        first = max(a_start, b_start)
+        last = min(dt.date.fromisoformat(a["period_end"]), b_end)
+        if first > last:
+            continue
+        cells = np.intersect1d(covered_by[j], short, assume_unique=True)
+        if len(cells):
+            out.append(
+                SupplierOverlap(
+                    int(a["id"]) if a.get("id") is not None else j,
+                    str(a.get("name") or ""),
+                    int(b["id"]) if b.get("id") is not None else later,
+                    str(b.get("name") or ""),
+                    a_start == b_start,
+                    first,
+                    last,
+                    cells,
+                )
+            )
+    return out

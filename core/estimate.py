@@ -410,6 +410,8 @@ class Engine:
         notes = self._period_notes(period, keep)
         if ((scope_l == 1) & (values["energy_kwh"] > 0)).any():  # as emissions.market_notes
             notes.append(emissions.CLOUD_MARKET_NOTE)  # cloud or API electricity
+        # supplier-specific factors of one site covering the same days: which one was used
+        notes += emissions.supplier_overlap_notes(p, keep, self.sites)
         notes += engine.not_estimated(
             self.notes, self.activity, period, [entry] if entry is not None else entries
         )

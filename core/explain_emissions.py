@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from core import emissions, factors, schema
 from core import engine as eng
-from core import factors, schema
 from core.assumptions import _PROVIDER_PARAM
 from core.explain_context import (
     CO2_ONLY,
@@ -170,8 +170,6 @@ def _cell_market(
     x: _Context, cell_kwh: np.ndarray, sourcing: list[dict], site_ids: np.ndarray
 ) -> np.ndarray:
     """The renewable share of each cell's kWh with only ``sourcing`` applied."""
-    from core import emissions
-
     return emissions._cell_market(x.e.pieces, cell_kwh, x.e.sites, sourcing, site_ids)[1]
 
 
@@ -210,6 +208,8 @@ def _market(x: _Context, sel: np.ndarray, w: np.ndarray) -> list[str]:
         out += _residual(x, ops, w, covered_kg, market_ops)
     elif consumption > 0:
         out.append("not covered: 0 kWh")
+    # supplier-specific factors of one site covering the same days: which one was used
+    out += emissions.supplier_overlap_notes(p, np.flatnonzero(ops), e.sites)
     if emb:
         out.append(
             f"Embodied hardware: {_n(emb, 'kgCO2e')}, the same in both methods (not electricity)"
