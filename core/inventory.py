@@ -632,16 +632,38 @@ class Inventory(TableViews):
 
     # -- copies ---------------------------------------------------------------------
 
-    def save_copy(self, destination: str | os.PathLike[str]) -> Path:
+    def save_copy(
+        self,
+        destination: str | os.PathLike[str],
+        progress: Callable[[float], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Path:
         """Write a consistent copy of the inventory to ``destination``.
 
         Uses SQLite's online backup into a temporary file beside the destination, then
         renames it into place, so the destination is never half-written.
+
+        ``progress(fraction)``: called as the copy goes, with the share of the file's
+        pages copied so far (0 to 1, never decreasing, 1 at the end); ``cancel()``: asked
+        as often; when it returns true the copy stops with
+        :class:`~core.errors.ImportCancelled`, the temporary file is removed and the
+        destination is left as it was. With either of them the copy reads the file
+        through a read-only connection of its own rather than this inventory's, so that
+        it can run on a worker thread (SQLite connections belong to the thread that made
+        them) while the inventory stays open: every change is committed as it is made,
+        so that connection reads the current state. Without them, the copy is made in
+        one step through this inventory's connection.
         """
         dest = Path(destination)
         if dest.resolve() == self.path.resolve():
             raise InventoryExistsError(f"{dest}: that is the open inventory itself.")
-        return _backup_to(self.conn, dest)
+        if progress is None and cancel is None:
+            return _backup_to(self.conn, dest)
+        source = _connect(self.path, read_only=True)
+        try:
+            return _backup_to(source, dest, progress=progress, cancel=cancel)
+        finally:
+            source.close()
 
 
 def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) -> Path:
@@ -651,16 +673,47 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) 
     return _backup_to(conn, dest)
 
 
+#: pages a copy with progress copies per step (4 MiB at SQLite's default page size of
+#: 4 KiB: a few milliseconds each, so that Cancel is answered at once)
+COPY_STEP_PAGES = 1024
+
+
 def _backup_to(
     conn: sqlite3.Connection,
     dest: Path,
     verify: Callable[[Path], None] | None = None,
+    *,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Path:
-    """Copy the database of ``conn`` to ``dest`` in one consistent step (SQLite's backup
+    """Copy the database of ``conn`` to ``dest`` as one consistent state (SQLite's backup
     API) through a temporary file renamed into place, so ``dest`` is never half-written.
     ``verify``: called with the finished copy's (temporary) path before the rename;
-    whatever it raises stops the copy and removes the temporary file."""
+    whatever it raises stops the copy and removes the temporary file.
+
+    ``progress``, ``cancel``: as for :meth:`Inventory.save_copy`; with either, the pages
+    are copied :data:`COPY_STEP_PAGES` at a time (SQLite starts again if another
+    connection changes the file between two steps, so the copy is still of one state).
+    """
     import tempfile
+
+    from core.errors import ImportCancelled
+
+    stepped = progress is not None or cancel is not None
+    done = 0.0  # the share reported so far (a restarted copy does not go back)
+
+    def stop_if_cancelled() -> None:
+        if cancel is not None and cancel():
+            raise ImportCancelled(f"{dest}: the copy was cancelled; nothing was written.")
+
+    def step(_status: int, remaining: int, total: int) -> None:
+        nonlocal done
+        stop_if_cancelled()
+        if progress is not None and total > 0:
+            fraction = (total - remaining) / total
+            if fraction > done:
+                done = fraction
+                progress(fraction)
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
@@ -668,7 +721,11 @@ def _backup_to(
     try:
         target = sqlite3.connect(str(tmp))
         try:
-            conn.backup(target)
+            if stepped:
+                stop_if_cancelled()
+                conn.backup(target, pages=COPY_STEP_PAGES, progress=step)
+            else:
+                conn.backup(target)
             target.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
         finally:
             target.close()
@@ -676,6 +733,9 @@ def _backup_to(
             os.fsync(fh.fileno())
         if verify is not None:
             verify(tmp)
+        stop_if_cancelled()
+        if progress is not None and done < 1.0:
+            progress(1.0)  # (an empty database reports no page)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -166,6 +166,9 @@ class JobProgressDialog(QProgressDialog):
     Cancel asks the job to stop and says so; the dialog closes when the job reports back.
     """
 
+    #: what the dialog says once Cancel was pressed, until the job reports back
+    CANCELLING = "Cancelling… nothing is written."
+
     def __init__(self, job: Job, what: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(what)
@@ -196,7 +199,7 @@ class JobProgressDialog(QProgressDialog):
 
     def _on_canceled(self) -> None:
         self._job.cancel()
-        self.setLabelText("Cancelling… nothing is written.")
+        self.setLabelText(self.CANCELLING)
         self.setCancelButtonText("Cancelling…")
 
     def _on_job_ended(self, *_args: object) -> None:

@@ -232,6 +232,8 @@ class MainWindow(
         self.settings.set_splitter_state(self.splitter.saveState())
         self.settings.set_window_state(self.saveState())
         self.settings.sync()
+        if self._copy_job is not None:  # Save a Copy still running: it leaves nothing
+            self._copy_job.cancel()
         if self.inventory is not None:
             self.inventory.close()
             self.inventory = None

@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QListWidgetItem, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QListWidgetItem,
+    QMessageBox,
+    QWidget,
+)
 
 from core import APP_NAME, INVENTORY_SUFFIX, integrity
-from core.errors import InventoryDamagedError, LedgerError
+from core.errors import ImportCancelled, InventoryDamagedError, LedgerError
 from core.inventory import Inventory
+from ui.import_jobs import Cancel, Job, JobProgressDialog, Progress, reading_inventory
 from ui.plain_text import literal
 from ui.settings import demo_inventory_path
 from ui.welcome import WelcomePanel
@@ -255,6 +262,14 @@ class WindowInventoryMixin:
         self.set_inventory(inventory)
         self.show_page("models")
 
+    #: the copy File > Save a Copy is making (one at a time), or None
+    _copy_job: Job | None = None
+
+    @property
+    def copy_running(self) -> bool:
+        """Whether a copy started by File > Save a Copy has not reported back yet."""
+        return self._copy_job is not None
+
     def save_copy(self) -> None:
         """File > Save a Copy…: a checked copy of the open inventory.
 
@@ -263,48 +278,62 @@ class WindowInventoryMixin:
         (``PRAGMA quick_check``) before it takes the name: a damaged inventory (a page
         overwritten in a file too large to check at open) leaves no copy and nothing
         replaced, and brings the window's restore offer instead.
+
+        Copy and check run on a worker (a 1 GB inventory takes seconds) behind a
+        window-modal :class:`SaveCopyDialog` with Cancel, which leaves no copy and no
+        temporary file; the worker reads the file through a connection of its own.
         """
-        if not self.inventory:
+        if not self.inventory or self._copy_job is not None:
             return
         suggestion = self.inventory.path.with_name(f"{self.inventory.name} copy{INVENTORY_SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self, "Save a copy", str(suggestion), FILE_FILTER)
-        if not path:
-            return
-        written = None
-        with self._reading():  # damage met by the copy: the restore offer
-            written = self._checked_copy(Path(path))
-        if written is not None:
-            self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
+        if path:
+            self._start_checked_copy(Path(path))
 
-    def _checked_copy(self, dest: Path) -> Path | None:
-        """Copy the open inventory to ``dest`` through a checked temporary copy; the
-        copy, or None when it was refused (said, or the damage announced)."""
+    def _start_checked_copy(self, dest: Path) -> Job | None:
+        """Start copying the open inventory to ``dest`` through a checked temporary
+        copy; the job, or None when it was refused (and said so)."""
         assert self.inventory is not None
-        if dest.resolve() == self.inventory.path.resolve():
+        inventory = self.inventory
+        if dest.resolve() == inventory.path.resolve():
             QMessageBox.critical(
                 self, "Cannot save a copy", literal(f"{dest}: that is the open inventory itself.")
             )
             return None
-        checking: Path | None = None
-        try:
-            fd, name = tempfile.mkstemp(
-                prefix=f".{dest.name}.", suffix=".checking", dir=dest.parent
-            )
-            os.close(fd)
-            checking = Path(name)
-            self.inventory.save_copy(checking)
-            problem = _copy_problem(checking)
-            if problem is not None:  # nothing copied: the damaged file is closed, as is
-                self.damage_found.emit(integrity.damaged(self.inventory.path, problem))
-                return None
-            os.replace(checking, dest)
-        except (LedgerError, OSError) as exc:
-            QMessageBox.critical(self, "Cannot save a copy", literal(str(exc)))
-            return None
-        finally:
-            if checking is not None:
-                checking.unlink(missing_ok=True)
-        return dest
+
+        def work(progress: Progress, cancel: Cancel) -> Path:
+            return _checked_copy(inventory, dest, progress, cancel)
+
+        job = Job(reading_inventory(inventory.path, work), self)
+        self._copy_job = job
+        SaveCopyDialog(job, self)  # first to hear the end: it is gone before a message
+        job.finished.connect(self._on_copy_job_finished)
+        job.failed.connect(self._on_copy_job_failed)
+        job.cancelled.connect(self._on_copy_job_cancelled)
+        job.damaged.connect(self._on_copy_job_damaged)  # damage met by the copy: the offer
+        return job.start()
+
+    def _end_copy_job(self) -> None:
+        if self._copy_job is not None:
+            self._copy_job.deleteLater()
+            self._copy_job = None
+
+    def _on_copy_job_finished(self, written: Path) -> None:
+        self._end_copy_job()
+        self.statusBar().showMessage(f"Saved a copy as {written}", 8000)
+
+    def _on_copy_job_failed(self, message: str) -> None:
+        self._end_copy_job()
+        QMessageBox.critical(self, "Cannot save a copy", literal(message))
+
+    def _on_copy_job_cancelled(self) -> None:
+        self._end_copy_job()
+        self.statusBar().showMessage("The copy was cancelled; nothing was written.", 8000)
+
+    def _on_copy_job_damaged(self, error: InventoryDamagedError) -> None:
+        # nothing copied: the damaged file is closed, as is, and its backup offered
+        self._end_copy_job()
+        self.damage_found.emit(error)
 
     def close_inventory(self) -> None:
         self._discard_inventory()
@@ -312,14 +341,89 @@ class WindowInventoryMixin:
         self._show_no_inventory()
 
 
-def _copy_problem(copy: Path) -> str | None:
+#: the copy's progress is reported as ``(done, COPY_STEPS)`` (per mille of its pages)...
+COPY_STEPS = 1000
+#: ...and its check, which cannot say how far it has got, as ``CHECKING``
+CHECKING = (0, 0)
+
+
+class SaveCopyDialog(JobProgressDialog):
+    """The progress of a copy by File > Save a Copy: "Saving a copy… 42 %", then
+    "Checking the copy…", with Cancel. Window-modal, so that the window is not used
+    while it copies (it would not matter: the copy reads one committed state).
+
+    Cancel asks the job to stop and says so; the dialog closes when the job reports back.
+    """
+
+    CANCELLING = "Cancelling… no copy is left."
+
+    def __init__(self, job: Job, parent: QWidget | None = None):
+        super().__init__(job, "Save a copy", parent)
+        self.setMinimumWidth(360)
+        self.setRange(0, COPY_STEPS)
+        self.setValue(0)
+        self.setLabelText("Saving a copy… 0 %")
+        job.damaged.connect(self._on_job_ended)  # the window offers the restore
+
+    def _on_job_progressed(self, done: int, total: int | None) -> None:
+        if self._job.cancel_requested or total is None:
+            return
+        if (done, total) == CHECKING:
+            self.setRange(0, 0)  # busy: SQLite's check says nothing of how far it is
+            self.setLabelText("Checking the copy…")
+            return
+        self.setRange(0, total)
+        self.setValue(min(done, total))
+        self.setLabelText(f"Saving a copy… {done * 100 // total} %")
+
+
+def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: Cancel) -> Path:
+    """On a worker: copy ``inventory`` under a temporary name beside ``dest``, check the
+    copy and give it ``dest``'s name; ``dest``. Progress as ``(per mille, COPY_STEPS)``
+    while copying, then :data:`CHECKING`.
+
+    Raises :class:`InventoryDamagedError` when the check finds the copy (so the
+    inventory) damaged, :class:`ImportCancelled` when ``cancel()`` stopped it, and an
+    :class:`OSError` as a :class:`LedgerError` with its words as they are (the pool would
+    put the exception's name before them). Whatever stops it leaves nothing behind.
+    """
+    checking: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".checking", dir=dest.parent)
+        os.close(fd)
+        checking = Path(name)
+        # a connection of its own (the window's belongs to the UI thread)
+        inventory.save_copy(
+            checking, lambda fraction: progress(round(fraction * COPY_STEPS), COPY_STEPS), cancel
+        )
+        progress(*CHECKING)
+        problem = _copy_problem(checking, cancel)
+        if problem is not None:
+            raise integrity.damaged(inventory.path, problem)
+        if cancel():
+            raise ImportCancelled("The copy was cancelled; nothing was written.")
+        os.replace(checking, dest)
+    except OSError as exc:
+        raise LedgerError(str(exc)) from exc
+    finally:
+        if checking is not None:
+            checking.unlink(missing_ok=True)
+    return dest
+
+
+def _copy_problem(copy: Path, cancel: Cancel | None = None) -> str | None:
     """What SQLite's check finds damaged in a fresh ``copy`` of the inventory (read
     through a connection of its own), or None when it is sound. Other errors (the copy
-    cannot be read at all) are raised as they are."""
+    cannot be read at all) are raised as they are; ``cancel()`` returning true stops the
+    check with :class:`ImportCancelled`."""
     conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+    if cancel is not None:  # asked every 1,000 steps of SQLite's machine (well under 1 ms)
+        conn.set_progress_handler(lambda: int(bool(cancel())), 1000)
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
     except sqlite3.DatabaseError as exc:
+        if cancel is not None and cancel():  # SQLite's "interrupted"
+            raise ImportCancelled("The copy was cancelled; nothing was written.") from exc
         if not integrity.is_damage(exc):
             raise
         return f"SQLite's check of a copy reports: {exc}"

@@ -29,6 +29,7 @@ from ui import import_history_dialog, scenario_dialog
 from ui.import_history_dialog import ImportHistoryDialog
 from ui.record_dialog import RecordDialog
 from ui.scenario_dialog import ScenarioDialog
+from ui.window_inventory import SaveCopyDialog
 
 # the damage tests' fixtures (pytest finds fixtures bound in a test module)
 inv_path = base.inv_path
@@ -333,11 +334,12 @@ def test_saving_a_copy_of_a_damaged_file_brings_the_restore_offer_and_copies_not
     target = folder / "q3 copy.aicl"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     digest = damage(window, inv_path, "usage")
-    window.save_copy_action.trigger()
+    window.save_copy_action.trigger()  # copied and checked on a worker
     error = assert_offered(qtbot, window, offers, inv_path, digest, crashes)
     assert "copy" in str(error)  # SQLite's check of the copy found it
     assert list(folder.iterdir()) == []  # no copy, no temporary file left
     assert not messages.messages
+    assert not window.copy_running and not window.findChildren(SaveCopyDialog)
 
 
 def test_saving_a_copy_over_a_file_of_a_damaged_inventory_keeps_that_file(
@@ -358,18 +360,21 @@ def test_saving_a_copy_elsewhere_failing_keeps_its_message(
     target = tmp_path / "no such folder" / "copy.aicl"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.save_copy_action.trigger()
-    [(kind, title, _text)] = messages.messages
+    qtbot.waitUntil(lambda: not window.copy_running, timeout=TIMEOUT)
+    [(kind, title, text)] = messages.messages
     assert (kind, title) == ("critical", "Cannot save a copy")
+    assert str(target.parent) in text and "FileNotFoundError" not in text  # words as they are
     qtbot.wait(50)
     assert not offers.errors and window.inventory is not None and not crashes
 
 
-def test_saving_a_copy_of_a_sound_file_still_works(window, inv_path, monkeypatch, tmp_path):
+def test_saving_a_copy_of_a_sound_file_still_works(qtbot, window, inv_path, monkeypatch, tmp_path):
     from core.inventory import Inventory
 
     target = tmp_path / "copy.aicl"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.save_copy_action.trigger()
+    qtbot.waitUntil(lambda: not window.copy_running, timeout=TIMEOUT)
     with Inventory.open(target) as copy, Inventory.open(inv_path) as original:
         assert copy.count("usage") == original.count("usage") > 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy.aicl")]

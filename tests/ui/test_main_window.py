@@ -282,12 +282,15 @@ def test_clicking_a_header_sorts(qtbot, window, inv_path):
     assert header == "Total parameters (billion)"
 
 
-def test_save_a_copy(window, inv_path, tmp_path, monkeypatch):
+def test_save_a_copy(qtbot, window, inv_path, tmp_path, monkeypatch):
     window.open_inventory(inv_path)
     target = tmp_path / "copies" / "q3 copy.aicl"
     target.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.save_copy_action.trigger()
+    window.save_copy_action.trigger()  # copied and checked on a worker (test_save_copy_window)
+    qtbot.waitUntil(lambda: not window.copy_running, timeout=30_000)
+    assert window.statusBar().currentMessage() == f"Saved a copy as {target}"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
     with Inventory.open(target) as copy:
         assert copy.count("models") == 3
 
