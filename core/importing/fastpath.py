@@ -32,11 +32,21 @@ MEMO_SIZE = 50_000
 #: a cell the fast path leaves to the row path (a problem, or something unusual)
 _NEEDS_ROW = object()
 #: what a column of plain numbers written as text may hold
-_PLAIN_CHARS = frozenset("0123456789.+-eE \n")
+_PLAIN_BYTES = b"0123456789.+-eE \n"
 #: "5." or "5.e3": Python's float reads them, the unit-aware reader does not
 _LOOSE_POINT = re.compile(r"\.(?![0-9])")
 #: a plain number that Python's float and units.parse_number read alike
 _PLAIN = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+
+
+def _only_plain_chars(text: str) -> bool:
+    """Whether ``text`` holds only :data:`_PLAIN_BYTES` (one pass in C: deleting them
+    from its ASCII bytes leaves nothing; about 5x faster than a set of its characters)."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    return not raw.translate(None, _PLAIN_BYTES)
 
 
 class _Memo(dict):
@@ -138,7 +148,8 @@ class FastPath:
                     col[i] = converted if ok else None
         for name, col in refs.items():
             distinct = set(col)
-            cols[name] = [None if h is None else h[1][0] for h in col]
+            record_id = {h: None if h is None else h[1][0] for h in distinct}
+            cols[name] = list(map(record_id.__getitem__, col))
             if any(h is not None and (h[1][2] is not None or h[1][1] > 1) for h in distinct):
                 need |= np.array(
                     [h is not None and (h[1][2] is not None or h[1][1] > 1) for h in col],
@@ -183,7 +194,10 @@ class FastPath:
         # keys of every row (a row for the row path may still become new, and be the
         # first of its key: the rows after it with that key are then handled alone)
         all_keys = _natural_keys(self.table, cols, n)
-        keys = [k if ok else None for k, ok in zip(all_keys, good_list, strict=True)]
+        if need.any():
+            keys = [k if ok else None for k, ok in zip(all_keys, good_list, strict=True)]
+        else:
+            keys = list(all_keys)
         hashes = list(map(hash, all_keys))
         h_arr = np.array(hashes, dtype=np.int64)
         special = need | self._seen_before(h_arr)  # rows after one with the same key
@@ -326,7 +340,7 @@ class FastPath:
             arr = np.array([0.0 if x is None else x for x in col], dtype=np.float64)
         elif types == {str} and not self.decimal_comma:
             joined = "\n".join(col)
-            if set(joined) <= _PLAIN_CHARS and not _LOOSE_POINT.search(joined):
+            if _only_plain_chars(joined) and not _LOOSE_POINT.search(joined):
                 with contextlib.suppress(ValueError):
                     arr = np.array(col, dtype=np.float64)
         if arr is None:  # blanks or unusual cells: cell by cell, unusual ones to the row path

@@ -12,6 +12,7 @@ with merged cells; :func:`open_source` finds the header row and cleans the heade
 from __future__ import annotations
 
 import csv
+import itertools
 import threading
 import zipfile
 from collections import OrderedDict
@@ -500,22 +501,11 @@ def _sheet_rows(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
     """``(0-based index, cells)`` of every row of a workbook sheet as the reader gives
     them; a value the reader cannot convert (a date-formatted number past any calendar)
     is a read error naming the row, not an exception."""
-    ws = _load_sheet(sheet.file, sheet.size, sheet.name)
-    rows = iter(ws.iter_rows())
     index = 0
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except BaseException as exc:
-            if not (isinstance(exc, Exception) or _is_panic(exc)):
-                raise
-            raise ImportReadError(
-                f"{sheet.label}, row {index + 1}: cannot read the row ({exc})."
-            ) from exc
-        yield index, row
-        index += 1
+    for chunk in _sheet_row_chunks(sheet, 1_000):
+        for row in chunk:
+            yield index, row
+            index += 1
 
 
 def _iter_workbook(sheet: SheetInfo) -> Iterator[tuple[int, list[Any]]]:
@@ -579,27 +569,73 @@ def iter_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[l
 def _workbook_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], list[list[Any]]]]:
     """:func:`iter_chunks` of a workbook sheet: calamine's rows as they are (a blank text
     cell stays ``""``), padded or cut to the headers, blank rows skipped, and a cell
-    longer than :data:`MAX_CELL_CHARS` refused as :func:`iter_rows` refuses it."""
+    longer than :data:`MAX_CELL_CHARS` refused as :func:`iter_rows` refuses it.
+
+    Rows are taken ``size`` at a time and checked a chunk at a time (widths, blank rows
+    and text lengths column by column), not cell by cell.
+    """
     width = len(sheet.headers)
     first = sheet.header_row + 1
-    numbers: list[int] = []
-    rows: list[list[Any]] = []
-    for i, row in _sheet_rows(sheet):
-        if i < first:
+    rows = _sheet_row_chunks(sheet, size)
+    start = 0
+    for chunk in rows:
+        if start + len(chunk) <= first:
+            start += len(chunk)
             continue
-        if len(row) != width:
-            row = (row + [None] * width)[:width]
-        if _blank_row(row):
+        if start < first:
+            chunk = chunk[first - start :]
+            start = first
+        numbers = range(start + 1, start + 1 + len(chunk))
+        start += len(chunk)
+        if any(n != width for n in set(map(len, chunk))):
+            chunk = [row if len(row) == width else (row + [None] * width)[:width] for row in chunk]
+        blank = _blank_rows(chunk)
+        if blank:
+            numbers = [n for i, n in enumerate(numbers) if i not in blank]
+            chunk = [row for i, row in enumerate(chunk) if i not in blank]
+        if not chunk:
             continue
-        rows.append(row)
-        numbers.append(i + 1)
-        if len(rows) >= size:
-            _refuse_long_cells(sheet, numbers, rows)
-            yield numbers, rows
-            numbers, rows = [], []
-    if rows:
-        _refuse_long_cells(sheet, numbers, rows)
-        yield numbers, rows
+        _refuse_long_cells(sheet, list(numbers), chunk)
+        yield list(numbers), chunk
+
+
+def _sheet_row_chunks(sheet: SheetInfo, size: int) -> Iterator[list[list[Any]]]:
+    """Every row of a workbook sheet as the reader gives them, ``size`` rows at a time;
+    a row the reader cannot convert is a read error naming it, as in :func:`_sheet_rows`."""
+    ws = _load_sheet(sheet.file, sheet.size, sheet.name)
+    rows = iter(ws.iter_rows())
+    index = 0
+    while True:
+        chunk: list[list[Any]] = []
+        add = chunk.append
+        try:
+            for row in itertools.islice(rows, size):
+                add(row)
+        except BaseException as exc:
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
+            raise ImportReadError(
+                f"{sheet.label}, row {index + len(chunk) + 1}: cannot read the row ({exc})."
+            ) from exc
+        if not chunk:
+            return
+        yield chunk
+        index += len(chunk)
+
+
+def _blank_rows(rows: list[list[Any]]) -> set[int]:
+    """Positions of the rows whose every cell is empty or white space. Only rows whose
+    first cell is blank are looked at further (in an inventory that is almost none)."""
+    if not rows or not rows[0]:
+        return set(range(len(rows)))  # no columns: nothing in any row
+    firsts = [row[0] for row in rows]
+    kinds = set(map(type, firsts))
+    if kinds == {str} and all(map(str.strip, firsts)):
+        return set()  # the usual case: a name in every first cell
+    candidates = [
+        i for i, c in enumerate(firsts) if c is None or (c.__class__ is str and not c.strip())
+    ]
+    return {i for i in candidates if _blank_row(rows[i])}
 
 
 def _blank_row(row: list[Any]) -> bool:
@@ -616,7 +652,17 @@ def _blank_row(row: list[Any]) -> bool:
 
 
 def _refuse_long_cells(sheet: SheetInfo, numbers: list[int], rows: list[list[Any]]) -> None:
-    longest = max((len(c) for row in rows for c in row if c.__class__ is str), default=0)
+    """Refuse the first cell longer than :data:`MAX_CELL_CHARS`, checked column by column
+    (a column of numbers costs one pass over the cells' types)."""
+    longest = 0
+    for column in zip(*rows, strict=True):
+        kinds = set(map(type, column))
+        if str not in kinds:
+            continue
+        if len(kinds) == 1:
+            longest = max(longest, max(map(len, column)))
+        else:
+            longest = max(longest, max(len(c) for c in column if c.__class__ is str))
     if longest <= MAX_CELL_CHARS:
         return
     for number, row in zip(numbers, rows, strict=True):
