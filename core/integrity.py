@@ -33,9 +33,10 @@ import datetime as dt
 import os
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import DiskFullError, InventoryDamagedError
+from core.errors import DiskFullError, ImportCancelled, InventoryDamagedError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: files up to this size get a full ``PRAGMA quick_check`` at open (bytes)
@@ -119,15 +120,20 @@ def daily_backup_due(path: Path, now: dt.datetime | None = None) -> bool:
     return made is None or not (now - DAILY_BACKUP_AGE < made <= now)
 
 
-def make_daily_backup(path: Path) -> Path:
+def make_daily_backup(path: Path, cancel: Callable[[], bool] | None = None) -> Path:
     """Copy the inventory at ``path`` to a new daily backup beside it, keep only the
     newest :data:`DAILY_BACKUPS_KEPT` daily backups, and return the new one.
 
     Reads through its own read-only connection (so it can run on a worker thread while
-    the app keeps editing): SQLite's backup API copies one consistent state in one step.
-    The copy is checked (``PRAGMA quick_check``) before it takes its name, so a damaged
-    inventory (a page overwritten in a file too large to check at open) never replaces
-    a sound backup: :class:`InventoryDamagedError` is raised instead.
+    the app keeps editing): SQLite's backup API copies one consistent state. The copy is
+    checked (``PRAGMA quick_check``) before it takes its name, so a damaged inventory (a
+    page overwritten in a file too large to check at open) never replaces a sound
+    backup: :class:`InventoryDamagedError` is raised instead.
+
+    ``cancel()``: asked as the copy goes (every few MB) and during the check; when it
+    returns true the backup stops with :class:`~core.errors.ImportCancelled`, leaving no
+    temporary file and the existing backups as they were (the app cancels a backup
+    under way when it is closed or ended by a signal).
     """
     from core.inventory import BUSY_TIMEOUT_MS, _backup_to
 
@@ -143,9 +149,13 @@ def make_daily_backup(path: Path) -> Path:
         # a new connection: checking through the one that wrote the copy takes 3-5 times
         # as long (measured on a 121 MB inventory)
         check = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+        if cancel is not None:  # asked every 1,000 steps of SQLite's machine (well under 1 ms)
+            check.set_progress_handler(lambda: int(bool(cancel())), 1000)
         try:
             rows = [r[0] for r in check.execute("PRAGMA quick_check(5)")]
         except sqlite3.DatabaseError as exc:
+            if cancel is not None and cancel():  # SQLite's "interrupted"
+                raise ImportCancelled(f"{path}: the daily backup was cancelled.") from exc
             raise damaged(path, f"SQLite's check of a fresh copy reports: {exc}") from exc
         finally:
             check.close()
@@ -159,8 +169,15 @@ def make_daily_backup(path: Path) -> Path:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         stamp = dt.datetime.now().strftime(_STAMP)
         dest = path.with_name(f"{path.stem}.schema{version}-daily-backup-{stamp}{path.suffix}")
+        if cancel is not None:
+            # copied a few MB per step (so that cancel is answered at once) inside one
+            # read transaction: a step on its own would see the app's edits since the
+            # last step and start the copy again, so that a large inventory edited
+            # every few seconds would never be backed up (WAL: the edits go on)
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         try:
-            _backup_to(conn, dest, verify=verify)
+            _backup_to(conn, dest, verify=verify, cancel=cancel)
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 raise damaged(path, f"SQLite reports: {exc}") from exc

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 import core
 from core import APP_NAME, ORG_NAME, __version__
@@ -92,6 +96,8 @@ class _OpenAfterFirstPaint(QObject):
 
     def _open(self) -> None:
         self.deleteLater()
+        if not self._window.isVisible():  # closed before it painted (ended by a signal)
+            return
         try:
             open_initial_inventory(self._window, self._path)
         finally:
@@ -135,12 +141,109 @@ def start(argv: Sequence[str]) -> tuple[QApplication, MainWindow | None]:
     return app, window
 
 
+#: the signals that end the app as closing its window does: ``kill`` and a logout
+#: (SIGTERM), Ctrl+C in the terminal that started it (SIGINT), the terminal closed
+#: (SIGHUP, not on Windows)
+ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class SignalEnding(QObject):
+    """Ends the app gracefully on :data:`ENDING_SIGNALS`: the main window is closed, so
+    its ``closeEvent`` cancels the work under way (Save a Copy, the daily backup), which
+    removes its temporary files, and the app exits with status 0.
+
+    Python runs a signal handler only when the interpreter gets control, never while Qt's
+    event loop waits: the C-level handler writes to a socket (``signal.set_wakeup_fd``)
+    that a :class:`QSocketNotifier` watches, which wakes the loop to run it. Where that
+    socket cannot be made, a timer gives Python control every :data:`POLL_MS` instead.
+    The handler only schedules the ending, which runs from the event loop.
+    """
+
+    POLL_MS = 200
+    #: modal dialogs are closed one at a time (one may open another as it closes):
+    #: at most this many rounds, this many ms apart, before the window closes anyway
+    MODAL_ROUNDS, MODAL_ROUND_MS = 20, 50
+
+    def __init__(self, app: QApplication, window: MainWindow):
+        super().__init__(app)
+        self._app, self._window = app, window
+        self.received: int | None = None  #: the first ending signal received
+        self._rounds = 0
+        self._previous: dict[int, object] = {}
+        self._previous_fd = -1  # (none)
+        self._sockets: tuple[socket.socket, socket.socket] | None = None
+        self._notifier: QSocketNotifier | None = None
+        self._timer: QTimer | None = None
+
+    def install(self) -> None:
+        try:
+            reader, writer = socket.socketpair()
+            for sock in (reader, writer):
+                sock.setblocking(False)
+            self._previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        except (OSError, ValueError):  # no socket pair here: poll instead
+            self._timer = QTimer(self)
+            self._timer.timeout.connect(lambda: None)  # Python runs pending handlers
+            self._timer.start(self.POLL_MS)
+        else:
+            self._sockets = (reader, writer)
+            self._notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, self)
+            self._notifier.activated.connect(self._drain)
+        for signum in ENDING_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def uninstall(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)  # type: ignore[arg-type]
+        self._previous.clear()
+        if self._timer is not None:
+            self._timer.stop()
+        if self._sockets is not None:
+            signal.set_wakeup_fd(self._previous_fd)
+            if self._notifier is not None:
+                self._notifier.setEnabled(False)
+            for sock in self._sockets:
+                sock.close()
+            self._sockets = None
+
+    def _drain(self) -> None:
+        # the bytes only woke the loop; running this Python code runs the handler
+        if self._sockets is None:
+            return
+        with contextlib.suppress(OSError):  # (nothing more to read)
+            while self._sockets[0].recv(64):
+                pass
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.received is None:  # a second signal while ending changes nothing
+            self.received = signum
+            QTimer.singleShot(0, self, self._end)
+
+    def _end(self) -> None:
+        """Close the modal dialogs (their nested event loops return first), then the
+        main window, then quit."""
+        modal = QApplication.activeModalWidget()
+        if modal is not None and self._rounds < self.MODAL_ROUNDS:
+            self._rounds += 1
+            if isinstance(modal, QDialog):
+                modal.reject()
+            else:
+                modal.close()
+            QTimer.singleShot(self.MODAL_ROUND_MS, self, self._end)
+            return
+        self._window.close()
+        self._app.quit()
+
+
 def run(argv: Sequence[str]) -> int:
     """Start the desktop app; ``argv`` may hold one inventory path.
 
     A second launch on an inventory that a window of this user already has open asks
     that window to come forward and exits (``ui.single_instance``). Unhandled
-    exceptions are logged and shown (``ui.crash``).
+    exceptions are logged and shown (``ui.crash``). SIGTERM, SIGINT and SIGHUP end it
+    as closing its window does, with status 0 (:class:`SignalEnding`).
     """
     from ui import crash
 
@@ -150,7 +253,10 @@ def run(argv: Sequence[str]) -> int:
         return 0
     handler = crash.CrashHandler(lambda: window.inventory.path if window.inventory else None, app)
     handler.install()
+    ending = SignalEnding(app, window)
+    ending.install()
     try:
         return app.exec()
     finally:
+        ending.uninstall()
         handler.uninstall()

@@ -11,11 +11,10 @@ import and export (``ui.window_import``).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QInputDialog,
@@ -33,7 +32,7 @@ from ui.detail_panel import EntryDetailPanel
 from ui.settings import SettingsStore
 from ui.welcome import LoadingPage, NoInventoryPanel, WelcomePanel
 from ui.window_actions import WindowActionsMixin
-from ui.window_backup import WindowBackupMixin
+from ui.window_backup import DailyBackupRun, WindowBackupMixin
 from ui.window_backup import _daily_backup as _daily_backup
 from ui.window_import import WindowImportMixin
 from ui.window_import import _import_paths as _import_paths
@@ -73,8 +72,8 @@ class MainWindow(
         """``opening``: an inventory is about to be opened (see :meth:`show_opening`)."""
         super().__init__()
         self.damage_found.connect(self._on_damage_found, Qt.ConnectionType.QueuedConnection)
-        #: daily backups a worker is making: inventory -> set when the worker is done
-        self._daily_backups: dict[Path, threading.Event] = {}
+        #: daily backups a worker is making, by inventory (until they report back)
+        self._daily_backups: dict[Path, DailyBackupRun] = {}
         self.settings = settings or SettingsStore()
         self.inventory: Inventory | None = None
         self.editor: InventoryEditor | None = None
@@ -227,16 +226,26 @@ class MainWindow(
             self.nav.setStyleSheet("")  # setting the same text again changes nothing
             self.nav.setStyleSheet(sheet)
 
+    #: at close, how long the workers still running may take to stop (ms)
+    WORKERS_WAIT_MS = 10_000
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window ends the app (also on SIGTERM, SIGINT or SIGHUP:
+        ``ui.app``): work under way on a worker is cancelled or finishes, and removes
+        its temporary files, before the process can end under it."""
         self.settings.set_window_geometry(self.saveGeometry())
         self.settings.set_splitter_state(self.splitter.saveState())
         self.settings.set_window_state(self.saveState())
         self.settings.sync()
+        self.hide()  # gone at once, even while the workers below stop
         if self._copy_job is not None:  # Save a Copy still running: it leaves nothing
             self._copy_job.cancel()
-        if self.inventory is not None:
+        self._wait_for_daily_backups()
+        # a worker cut off by the interpreter's exit would leave its temporary file: let
+        # the cancelled copy (and anything else still running) stop, within a bound
+        QThreadPool.globalInstance().waitForDone(self.WORKERS_WAIT_MS)
+        if self.inventory is not None:  # last: the last connection to close ends the WAL
             self.inventory.close()
             self.inventory = None
         self._release_claim()
-        self._wait_for_daily_backups()
         super().closeEvent(event)

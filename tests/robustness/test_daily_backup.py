@@ -174,9 +174,9 @@ def test_the_backup_runs_on_a_worker_not_the_ui_thread(window, inv_path, qtbot):
     threads = []
     real = integrity.make_daily_backup
 
-    def recording(path):
+    def recording(path, **kwargs):
         threads.append(threading.current_thread() is threading.main_thread())
-        return real(path)
+        return real(path, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(integrity, "make_daily_backup", recording)
