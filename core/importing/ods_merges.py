@@ -8,32 +8,44 @@ covered cells it hides; positions count every cell and covered cell with its
 ``table:number-columns-repeated`` and every row with its ``table:number-rows-repeated``,
 as the reader counts them.
 
-``content.xml`` is untrusted input: it is scanned as bytes, a chunk at a time, with the
-tag-matching helpers of the sheet-size check (no XML parser, so no DTD and no entity
-expansion). Only the first rows of each wanted table are looked at, tag by tag only
-where a row holds a merged cell; the rest of a table is skipped by searching for its end
-tag. Memory stays bounded by the chunk size, the longest tag accepted and
-:data:`MAX_MERGES` ranges per sheet; the work by :data:`MAX_HEAD_TAGS` per sheet.
+``content.xml`` is untrusted input: it is read as the sheet-size check reads it
+(:mod:`core.importing.sheet_limits_ods`): as bytes, a chunk at a time, its tags as the
+reader's XML parser reads them (no DTD, no entity expansion; a ``>`` or ``<`` in a
+quoted value, a comment or a CDATA section cannot pass for a tag) and its tables, rows
+and cells as the reader reads them (what a cell holds is stepped over as the reader
+steps over it). Only the first rows of each wanted table are looked at tag by tag, and
+only where a row holds a merged cell; other runs of plain rows, and the rest of each
+table, are stepped over in bulk. Memory stays bounded by the chunk size, the longest
+tag accepted and :data:`MAX_MERGES` ranges per sheet; the work by :data:`MAX_HEAD_TAGS`
+per sheet.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from core.importing.sheet_limits_common import (
-    _ATTRS,
     _HUGE,
     _ZIP_ERRORS,
     MAX_SHEET_COLUMNS,
     MAX_TAG_BYTES,
-    _attr,
+    Markup,
     _open_chunks,
-    _with_end,
+    _TagTooLong,
+    _Unsure,
+    attributes,
 )
-from core.importing.sheet_limits_ods import _ODS_TAG, _ODS_TAG_START
+from core.importing.sheet_limits_ods import (
+    _ODS_WANTED,
+    _OdsReader,
+    _OdsSizer,
+    _Runs,
+    _walk,
+)
 
 #: ``((first row, first column), (last row, last column))``, 0-based and inclusive, as
 #: the reader gives merged ranges for XLSX: rows from the top of the sheet, columns
@@ -43,22 +55,10 @@ Merge = tuple[tuple[int, int], tuple[int, int]]
 #: most merged ranges kept per sheet: a real header has a handful; more than this is
 #: not a header worth joining, and the cap bounds the memory and the header search
 MAX_MERGES = 4_096
-#: most tags of a sheet's first rows looked at one by one (rows without merged cells are
-#: skipped whole); past this the sheet keeps the ranges found so far. A real header row
-#: has tens of cells, so this only bounds the work on a forged file
+#: most tags of a sheet's first rows looked at one by one (runs of rows without merged
+#: cells are stepped over whole); past this the sheet keeps the ranges found so far. A
+#: real header row has tens of cells, so this only bounds the work on a forged file
 MAX_HEAD_TAGS = 65_536
-#: longest row without merged cells carried over chunks to be skipped in one step (a
-#: longer one is followed tag by tag, within :data:`MAX_HEAD_TAGS`)
-MAX_ROW_BYTES = 8 << 20
-
-_TABLE_START = re.compile(rb"<table:table(?=[\s/>])(" + _ATTRS + rb")\s*(/?)>")
-#: the end of a row or of the table, whichever comes first (skipping a long row)
-_ROW_OR_TABLE_END = re.compile(rb"</table:table(-row)?\s*>")
-_TABLE_END = re.compile(rb"</table:table\s*>")
-#: an end tag is short; a tail longer than this after the last "<" is not one
-_MAX_END_TAG = 256
-
-_OUTSIDE, _HEAD, _SKIP_ROW, _SKIP_TABLE = range(4)
 
 
 def ods_merged_ranges(path: str | Path, names: Iterable[str], rows: int) -> dict[str, list[Merge]]:
@@ -87,200 +87,113 @@ def ods_merged_ranges(path: str | Path, names: Iterable[str], rows: int) -> dict
     return {name: merges for name, merges in scan.out.items() if merges}
 
 
-class _Scan:
-    """The state of one pass over ``content.xml``: outside any table, reading the first
-    rows of a wanted table, skipping the rest of a long row, or skipping a table."""
+class _Scan(_OdsReader):
+    """One pass over ``content.xml``: the reader's reading (:class:`_OdsReader`), which
+    collects the merged ranges of the first rows of each wanted table and is done once
+    every wanted table has been seen. :attr:`out` has a table once its first rows are
+    read (an empty list: no merged cells there)."""
 
     def __init__(self, wanted: set[str], rows: int) -> None:
+        super().__init__(_OdsSizer())
         self.wanted = wanted
         self.rows = rows
         self.out: dict[str, list[Merge]] = {}
-        self.state = _OUTSIDE
+        self.name = ""
+        self.head = False  # reading a wanted table's first rows
         self.merges: list[Merge] = []
         self.row = 0  # index of the current (or next) row, repeats counted
-        self.repeat = 1  # the current row's repeat count
-        self.col = 0  # index of the next cell of the current row
-        self.in_row = False
-        self.name = ""
         self.tags = 0  # tags of the current table looked at one by one
-        self.hold = False  # carry a whole row start into the next chunk
-        self.done = False  # every wanted table seen, or a tag too long to follow
 
-    # -- the stream ---------------------------------------------------------------------
+    def feed(self, chunks: Iterator[bytes]) -> None:  # type: ignore[override]
+        """Read ``chunks`` (stopping as soon as nothing more is wanted, or where a tag
+        is too long to follow or the markup could be read two ways)."""
+        try:
+            _walk(chunks, self, _Counted(self, Markup(None, _ODS_WANTED, MAX_TAG_BYTES)))
+        except (_TagTooLong, _Unsure):
+            return
 
-    def feed(self, chunks: Iterator[bytes]) -> None:
-        carry = b""
-        for chunk in _with_end(chunks):
-            final = chunk is None
-            buf = carry + (chunk or b"")
-            pos, more = 0, False
-            while not (self.done or more):
-                pos, more = self._step(buf, pos)
-            if self.done or final:
-                return
-            carry = self._carry(buf, pos)
-
-    def _carry(self, buf: bytes, pos: int) -> bytes:
-        """What of ``buf`` after ``pos`` may begin a tag (or a plain row) cut by the
-        chunk's end."""
-        if self.hold:
-            self.hold = False
-            return buf[pos:]
-        lt = buf.rfind(b"<", pos)
-        if lt < 0:
-            return b""
-        tail = buf[lt:]
-        if self.state in (_SKIP_ROW, _SKIP_TABLE):
-            return tail if len(tail) <= _MAX_END_TAG else b""
-        if len(tail) > MAX_TAG_BYTES:
-            if _ODS_TAG_START.match(tail) or tail.startswith(b"<table:table"):
-                self.done = True  # a tag of interest longer than any real one: stop here
-            return b""
-        return tail
-
-    def _step(self, buf: bytes, pos: int) -> tuple[int, bool]:
-        """Handle what comes next in ``buf`` from ``pos``: ``(position after it, whether
-        the rest of buf needs the next chunk)``."""
-        if self.state == _OUTSIDE:
-            m = _TABLE_START.search(buf, pos)
-            if m is None:
-                return pos, True
-            if not m.group(2):
-                self._start_table(m.group(1))
-            return m.end(), False
-        if self.state == _SKIP_TABLE:
-            m = _TABLE_END.search(buf, pos)
-            if m is None:
-                return pos, True
-            self.state = _OUTSIDE
-            return m.end(), False
-        if self.state == _SKIP_ROW:
-            m = _ROW_OR_TABLE_END.search(buf, pos)
-            if m is None:
-                return pos, True
-            if m.group(1):
-                self._end_row()
-            else:
-                self._end_table(_OUTSIDE)
-            return m.end(), False
-        for m in _ODS_TAG.finditer(buf, pos):
-            pos = m.end()
-            self.tags += 1
-            if self.tags > MAX_HEAD_TAGS:
-                self._end_table(_SKIP_TABLE)
-                return pos, False
-            opened = not self.in_row
-            if self._tag(m):
-                return pos, False  # the state changed: go on in the new one
-            if opened and self.in_row:
-                end = self._plain_row(buf, pos)
-                if end > 0:
-                    return end, False
-                if end < 0 and len(buf) - m.start() <= MAX_ROW_BYTES:
-                    # a plain row cut by the chunk's end: read again whole with the next
-                    self.in_row, self.tags, self.hold = False, self.tags - 1, True
-                    return m.start(), True
-        return pos, True
-
-    def _plain_row(self, buf: bytes, pos: int) -> int:
-        """Skip the row that starts at ``pos`` in one step if it is whole in ``buf`` and
-        merges nothing (the common case): the position after its end tag; -1 when no
-        merged cell is in sight but the row goes on past ``buf``; else 0."""
-        end = buf.find(b"</table:table-row", pos)
-        if end < 0:
-            return -1 if buf.find(b"spanned", pos) < 0 else 0
-        if buf.find(b"spanned", pos, end) >= 0:
-            return 0
-        if _TABLE_END.search(buf, pos, end):
-            return 0  # the table ends inside the row: followed tag by tag
-        m = _ROW_OR_TABLE_END.match(buf, end)
-        if m is None:
-            return 0
-        self._end_row()
-        return m.end()
+    def fast(self, runs: _Runs, pos: int) -> int:
+        if not self.head:
+            return runs.take(pos)[0]
+        after, taken = runs.take(pos, spanless=True)
+        if taken:
+            self.row += taken
+            if self.row >= self.rows:
+                self._head_done()
+        return after
 
     # -- tables, rows and cells ---------------------------------------------------------
 
-    def _start_table(self, attrs: bytes) -> None:
-        name = _attr(attrs, rb"table:name")
-        if name is None or name not in self.wanted or name in self.out:
-            self.state = _SKIP_TABLE
-            return
-        self.state = _HEAD
-        self.name = name
-        self.merges = []
-        self.tags = 0
-        self.row, self.repeat, self.col, self.in_row = 0, 1, 0, False
+    def _table_start(self, name: str) -> None:
+        self.head = name in self.wanted and name not in self.out
+        self.name, self.merges, self.row, self.tags = name, [], 0, 0
 
-    def _end_table(self, state: int) -> None:
+    def _table_end(self) -> None:
+        if self.head:
+            self._head_done()
+
+    def _row_end(self) -> None:
+        self.row += self.repeat
+        if self.head and self.row >= self.rows:
+            self._head_done()
+
+    def _head_done(self) -> None:
         self.out[self.name] = self.merges
-        self.state = state
+        self.head = False
         if self.wanted.issubset(self.out):
             self.done = True
 
-    def _end_row(self) -> None:
-        self.row += self.repeat
-        self.in_row = False
-        if self.row >= self.rows:
-            self._end_table(_SKIP_TABLE)
-        else:
-            self.state = _HEAD
-
-    def _tag(self, m: re.Match[bytes]) -> bool:
-        """Take one tag of a wanted table's first rows; True when the state changed."""
-        closing, tag, attrs, empty = m.group(1), m.group(2), m.group(3), m.group(4)
-        if tag == b"table":
-            if closing:
-                self._end_table(_OUTSIDE)
-                return True
-            return False  # a table inside the table: the reader reads on as one
-        if tag == b"table-row":
-            if not closing and not self.in_row:
-                self.repeat = _number(attrs, b"table:number-rows-repeated")
-                self.col, self.in_row = 0, True
-            if (closing or empty) and self.in_row:
-                self._end_row()
-                return self.state != _HEAD
-            return False
-        if closing or not self.in_row:
-            return False
-        repeat = _number(attrs, b"table:number-columns-repeated") if b"repeated" in attrs else 1
-        if b"spanned" in attrs:
-            self._merge(attrs, repeat)
-            if len(self.merges) >= MAX_MERGES:
-                self._end_table(_SKIP_TABLE)  # no more are kept: the rest is not read
-                return True
-        self.col += repeat
-        if self.col >= MAX_SHEET_COLUMNS:
-            self.state = _SKIP_ROW  # past the widest sheet: the rest of the row is not read
-            return True
-        return False
-
-    def _merge(self, attrs: bytes, repeat: int) -> None:
-        """The ranges of a spanned cell, once per repeat of the cell and of its row."""
-        cols = _number(attrs, b"table:number-columns-spanned")
-        rows = _number(attrs, b"table:number-rows-spanned")
+    def _cell_at(self, content: bytes, start: int, repeat: int) -> None:
+        if not self.head or b"spanned" not in content or self.pos >= MAX_SHEET_COLUMNS:
+            return  # past the widest sheet nothing counts
+        cols = rows = 1
+        for key, value in attributes(content, start):
+            if key == b"table:number-columns-spanned":
+                cols = _number(value)
+            elif key == b"table:number-rows-spanned":
+                rows = _number(value)
         if cols == 1 and rows == 1:
             return
         last_row = min(self.row + self.repeat, self.rows)
-        last_col = min(self.col + repeat, MAX_SHEET_COLUMNS)
+        last_col = min(self.pos + repeat, MAX_SHEET_COLUMNS)
         for r in range(self.row, last_row):
-            for c in range(self.col, last_col):
+            for c in range(self.pos, last_col):
                 if len(self.merges) >= MAX_MERGES:
+                    self._head_done()
                     return
                 self.merges.append(((r, c), (r + rows - 1, c + cols - 1)))
+        if len(self.merges) >= MAX_MERGES:
+            self._head_done()  # no more are kept: the rest is not read
+
+
+class _Counted:
+    """The tags of ``markup``, counted against :data:`MAX_HEAD_TAGS` while ``scan``
+    reads a wanted table's first rows: past it, the table keeps what it has."""
+
+    def __init__(self, scan: _Scan, markup: Markup):
+        self.scan_, self.markup = scan, markup
+
+    @property
+    def carry(self) -> bytes:
+        return self.markup.carry
+
+    def scan(self, buf: bytes, pos: int, final: bool) -> Iterator[tuple[int, int, tuple]]:
+        reader = self.scan_
+        for item in self.markup.scan(buf, pos, final):
+            if reader.head:
+                reader.tags += 1
+                if reader.tags > MAX_HEAD_TAGS:
+                    reader._head_done()
+            yield item
 
 
 _DIGITS = re.compile(r"\+?[0-9]+")
 
 
-def _number(attrs: bytes, name: bytes) -> int:
-    """A count attribute (a repeat or a span): 1 when absent, unreadable or below 1, a
-    huge value capped at a size past anything real."""
-    raw = _attr(attrs, name)
-    if raw is None:
-        return 1
-    text = raw.strip()
+def _number(raw: bytes) -> int:
+    """A count attribute (a repeat or a span): 1 when unreadable or below 1, a huge
+    value capped at a size past anything real."""
+    text = html.unescape(raw.decode("utf-8", "replace")).strip()
     if not _DIGITS.fullmatch(text):
         return 1
     digits = text.lstrip("+").lstrip("0")

@@ -12,9 +12,15 @@ So before the reader opens a workbook, :func:`check_workbook` streams each sheet
 (the XML of an XLSX/XLSM/ODS part, the records of an XLS or XLSB) and works out the grid
 the reader would build. It refuses the file, naming the sheet, when that grid has more
 than :data:`MAX_SHEET_CELLS` cells (:data:`MAX_ODS_SHEET_CELLS` for ODS) or more than
-:data:`MAX_SHEET_COLUMNS` columns. Nothing is built on the way: the XML is scanned as
-bytes with regular expressions (no DOM, no entity is resolved, no DTD is read), one part
-at a time in pieces of :data:`CHUNK_BYTES`.
+:data:`MAX_SHEET_COLUMNS` columns. Nothing is built on the way: the XML is read as
+bytes, one part at a time in pieces of :data:`CHUNK_BYTES`, by a small tokenizer
+(``sheet_limits_common.Markup``) that ends each tag exactly where the reader's XML parser
+does (at the first ``>`` outside quotes; comments, CDATA and processing instructions
+stepped over; no DOM, no entity resolved, no DTD read), so that nothing hidden in an
+attribute value, a comment or a cell's content can make the check see rows, cells or
+repeat counts the reader does not, or miss ones it does. Parts are unpacked from their
+raw data up to their declared size, whatever their checksum (the reader checks it only
+after it has built the sheet).
 
 What counts is what the reader allocates:
 
@@ -50,20 +56,23 @@ The limits, and why (measured with the reader this app uses):
 What the scan costs, measured on this machine against the reader opening the file and
 building its first sheet:
 
-* XLSX, 100,000 rows x 8 columns (34 MB of sheet XML): 0.15 to 0.2 s against the
-  reader's 0.8 s (18 to 25%); half of it is unpacking the XML, which the reader does
+* XLSX, 100,000 rows x 8 columns (34 MB of sheet XML): 0.12 to 0.18 s against the
+  reader's 0.8 s (15 to 22%); most of it is unpacking the XML, which the reader does
   again. Cells written ``<c r="A1"`` (as office programs and libraries write them) are
   checked with one fast pattern that only looks closer at references past Z99999; cells
   that all carry one namespace prefix (``<x:c r="A1"``) take a second pass (0.5 s, 48%).
   A part written otherwise (cells without ``r``, ``r`` after other attributes, mixed
   prefixes), or whose quick estimate is over a limit, is walked tag by tag: exact, but
-  about ten times slower than the reader (10 s for this file; rare in practice, as
+  about ten times slower than the reader (7 s for this file; rare in practice, as
   office programs and the common libraries write ``r`` first).
-* ODS, 100,000 rows x 8 columns as LibreOffice writes them (116 MB of content.xml):
-  about 0.43 s against the reader's 0.64 s (medians of 5 in the same run; it was 0.78 s
-  sizing every row one by one). Plain rows as LibreOffice writes them are sized about a
-  thousand at a time with numpy; a block holding anything else (repeats, covered cells,
-  a table starting or ending) is sized row by row as before. The check runs once per
+* ODS, 100,000 rows x 8 columns as LibreOffice writes them: 0.66 to 0.70 s when equal
+  neighbouring cells are written as repeats (3.3 to 3.6 s before the tokenizer, which
+  sized such rows one by one), 0.6 to 1.0 s for a sheet without repeats (0.4 to 0.7 s
+  before: finding the quotes, so that tags end where the reader ends them, costs about
+  0.1 s per 120 MB, and the cells' content is looked at). Runs of plain rows are sized
+  about a thousand at a time with numpy once checked (tags ending where they seem to,
+  no comments, no row or cell tags inside cells, repeat counts read as the reader reads
+  them); anything else is read tag by tag as the reader reads it. The check runs once per
   version of a file (``core.importing.reading`` remembers it).
 * XLS and XLSB: the records are walked one by one (small files in practice).
 """

@@ -1,7 +1,7 @@
 """Sheet size of XLSX/XLSM packages (and the sheet names of any OOXML workbook, XLSB
 included): the box around the cells that hold a value, from a fast pass over the cell
-references or, when that cannot vouch for a part, an exact walk tag by tag. See
-:mod:`core.importing.sheet_limits`."""
+references or, when that cannot vouch for a part, an exact walk of the tags as the
+reader reads them (:class:`_XlsxReader`). See :mod:`core.importing.sheet_limits`."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ from core.importing.sheet_limits_common import (
     _HUGE,
     MAX_SHEET_CELLS,
     Extent,
+    Markup,
     _attr,
     _read_small,
-    _Tags,
+    _Unsure,
     _with_end,
+    attribute,
+    attributes,
     column_name,
+    unsure,
 )
 
 #: a cell tag other than ``<c r="A1"`` .. ``<c r="Z99999"``: one past Z99999 (looked at
@@ -32,11 +36,10 @@ _PREFIXED_CELL = re.compile(rb":c[\s/>]")
 _PREFIX_BEFORE = re.compile(rb"<([A-Za-z_][\w.-]*)$")
 #: what the fast path assumes of the cells it did not look at: up to row 99,999, column Z
 _QUIET_ROWS, _QUIET_COLUMNS = 99_999, 26
-_XLSX_TAG = re.compile(
-    rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c|v|is)(?=[\s/>])(" + _ATTRS + rb")\s*(/?)>"
-)
-_XLSX_TAG_START = re.compile(rb"</?(?:[A-Za-z_][\w.-]*:)?(?:row|c|v|is)[\s/>]")
-_R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+#: the tags the reader's cell reading looks at (by their name after the prefix)
+_XLSX_WANTED = rb"(?:[^ \t\r\n/>:]*:)?(?:row|c|v|is|f|sheetData)[ \t\r\n/>]"
+#: the rest of a start tag: up to its first ">" outside quotes
+_TAG_END = re.compile(rb"[^\"'>]*+(?:(?:\"[^\"]*+\"|'[^']*+')[^\"'>]*+)*+>")
 _REF = re.compile(rb"([A-Za-z]*)([0-9]*)")
 
 
@@ -103,7 +106,11 @@ def _xlsx_part_extent(open_part: Callable[[], Iterator[bytes]]) -> Extent:
         fast = _xlsx_fast(open_part(), fast)
     if isinstance(fast, Extent) and fast.fits(MAX_SHEET_CELLS):
         return fast
-    return _xlsx_exact(open_part())
+    chunks = open_part()
+    try:
+        return _xlsx_exact(chunks)
+    except _Unsure as exc:
+        raise unsure(getattr(chunks, "source", "the workbook"), str(exc)) from None
 
 
 def _xlsx_fast(chunks: Iterator[bytes], prefix: bytes) -> Extent | bytes | None:
@@ -151,8 +158,8 @@ def _xlsx_fast(chunks: Iterator[bytes], prefix: bytes) -> Extent | bytes | None:
             ref = parse_reference(buf[start:end])
             if ref is None or ref[1] is None:
                 continue  # the reader rejects the sheet: it allocates nothing
-            close = buf.find(b">", end, end + 256)
-            if close > 0 and buf[close - 1 : close] == b"/":
+            close = _TAG_END.match(buf, end + 1, end + 256)  # its first ">" outside quotes
+            if close and buf[close.end() - 2] == 0x2F:
                 continue  # <c r="..." s="1"/>: an empty formatted cell, skipped
             if ref[0] + 1 > rows or ref[1] + 1 > cols:
                 rows, cols = max(rows, ref[0] + 1), max(cols, ref[1] + 1)
@@ -168,44 +175,174 @@ def _xlsx_exact(chunks: Iterator[bytes]) -> Extent:
     """The box around the cells holding a value, placed as the reader places them: by
     their ``r``, else one right of the previous cell of the row (rows by their ``r``,
     else one below the previous row)."""
-    row_index = col_index = 0
-    open_cell: tuple[int, int] | None = None
-    lo_r = lo_c = hi_r = hi_c = -1
-    for m in _Tags(_XLSX_TAG, _XLSX_TAG_START)(chunks):
-        closing, name, attrs, empty = m.group(1), m.group(2), m.group(3), m.group(4)
-        if name == b"row":
-            if not closing:
-                r = _R_ATTR.search(attrs)
-                ref = parse_reference(r.group(1) or r.group(2) or b"") if r else None
+    reader = _XlsxReader()
+    markup = Markup(None, _XLSX_WANTED)
+    last = offset = 0  # where the last event ended, where the buffer starts
+    for chunk in _with_end(chunks):
+        final = chunk is None
+        buf = markup.carry + (chunk or b"")
+        offset -= len(markup.carry)
+        for start, end, event in markup.scan(buf, 0, final):
+            reader.feed(event, offset + start > last)  # anything in between?
+            last = offset + end
+            if reader.state == _DONE:
+                return reader.extent()
+        offset += len(buf)
+    return reader.extent()
+
+
+_BEFORE, _SHEET, _CELL, _FIRST, _NESTED, _TEXT, _DONE = range(7)
+#: a cell tag's content in its most usual form, read at once
+_PLAIN_CELL = re.compile(
+    rb'c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="[0-9]{1,5}")?(?: t="([a-zA-Z]{1,9})")?\Z'
+)
+#: cell types whose <v> the reader reads as plain ASCII: one event, then to its end tag
+_PLAIN_TYPES = frozenset((None, b"n", b"s", b"b", b"e"))
+
+
+def _local(name: bytes) -> bytes:
+    """An element's name without its prefix (after the first ":", as quick-xml cuts)."""
+    colon = name.find(b":")
+    return name[colon + 1 :] if colon >= 0 else name
+
+
+class _XlsxReader:
+    """calamine's reading of a worksheet's cells (XlsxCellReader), fed the tags of
+    interest in order with, for each, whether anything (text, other markup) came
+    before it since the last one.
+
+    Cells count from ``<sheetData>`` to its end. A row sets the row by its ``r``; its
+    end moves to the next row. A cell is placed by its ``r``, else after the previous
+    cell; it holds a value when it has a ``<v>`` or ``<is>`` (an upper bound: an empty
+    one counts too). What a value holds is stepped over as the reader steps over it
+    (checked against it): an ``<f>`` or an inline string's ``<v>`` to its matching
+    end tag, a number's ``<v>`` past its first event then to its matching end tag, an
+    ``<is>`` or another ``<v>`` to the first end tag of its name; so that rows or
+    cells written inside a value count for nothing, or for what they count for in the
+    reader."""
+
+    def __init__(self) -> None:
+        self.state = _BEFORE
+        self.row = self.col = 0
+        self.cell: tuple[int, int] | None = None
+        self.valued = False
+        self.type: bytes | None = None
+        self.inner = b""  # the full name of the <v>, <is> or <f> being stepped over
+        self.depth = 0
+        self.lo_r = self.lo_c = self.hi_r = self.hi_c = -1
+
+    def feed(self, event: tuple[bool, bytes, bytes, bool], gap: bool) -> None:
+        end, name, content, empty = event
+        if end:
+            self._end(name, gap)
+            return
+        self._start(name, content, gap)
+        if empty:
+            self._end(name, False)
+
+    def _start(self, name: bytes, content: bytes, gap: bool) -> None:
+        state = self.state
+        if state == _FIRST:  # the first event in a plain <v>: passed over whatever it is
+            self.state, self.depth = _NESTED, 0 if not gap or name != self.inner else 1
+            return
+        if state == _NESTED:
+            if name == self.inner:
+                self.depth += 1
+            return
+        if state == _TEXT:
+            return
+        local = _local(name)
+        if state == _SHEET:
+            if local == b"row":
+                r = attribute(content, len(name), b"r")
+                ref = parse_reference(r) if r is not None else None
                 if ref is not None:
-                    row_index = ref[0]
-            if closing or empty:
-                row_index += 1
-                col_index = 0
-        elif name == b"c":
-            open_cell = None
-            if closing:
-                continue
-            r = _R_ATTR.search(attrs)
-            if r:
-                ref = parse_reference(r.group(1) or r.group(2) or b"")
-                if ref is None or ref[1] is None:
-                    continue  # the reader rejects the sheet: it allocates nothing
-                pos = (ref[0], ref[1])
+                    self.row = ref[0]
+            elif local == b"c":
+                self._cell_start(name, content)
+        elif state == _CELL:
+            if local in (b"v", b"is", b"f"):
+                self.inner = name
+                self.depth = 0
+                if local == b"f" or (local == b"v" and self.type in (b"inlineStr", b"is")):
+                    self.state = _NESTED  # to its matching end tag
+                elif local == b"v" and self.type in _PLAIN_TYPES:
+                    self.state = _FIRST  # past one event, then to its matching end tag
+                else:
+                    self.state = _TEXT  # <is>, a text <v>: to the first end tag of its name
+                if local != b"f":
+                    self.valued = True
+        elif state == _BEFORE and local == b"sheetData":
+            self.state = _SHEET
+
+    def _cell_start(self, name: bytes, content: bytes) -> None:
+        r = t = None
+        plain = _PLAIN_CELL.match(content)
+        if plain:  # <c r="B2" s="1" t="n">, as most writers write it
+            r, t = plain.group(1), plain.group(2)
+        else:
+            for key, value in attributes(content, len(name)):
+                if key == b"r":
+                    r = value
+                elif key == b"t":
+                    t = value
+        if r is None:
+            self.cell = (self.row, self.col)
+        else:
+            ref = parse_reference(r)
+            if ref is None or ref[1] is None:
+                self.cell = None  # the reader rejects the sheet: it allocates nothing
             else:
-                pos = (row_index, col_index)
-            col_index = pos[1] + 1
-            if not empty:
-                open_cell = pos
-        elif open_cell is not None and not closing:  # <v> or <is>: the cell has a value
-            r0, c0 = open_cell
-            open_cell = None
-            if hi_r < 0:
-                lo_r, hi_r, lo_c, hi_c = r0, r0, c0, c0
+                self.cell = (ref[0], ref[1])
+                self.col = ref[1]
+        self.type, self.valued, self.state = t, False, _CELL
+
+    def _end(self, name: bytes, gap: bool) -> None:
+        state = self.state
+        if state == _FIRST:
+            if name == self.inner and not gap:
+                self.state = _CELL  # <v></v>: nothing in it
             else:
-                lo_r, hi_r = min(lo_r, r0), max(hi_r, r0)
-                lo_c, hi_c = min(lo_c, c0), max(hi_c, c0)
-    if hi_r < 0:
-        return Extent()
-    far = f"{column_name(hi_c)}{hi_r + 1}" if hi_c < _HUGE else None
-    return Extent(hi_r - lo_r + 1, hi_c - lo_c + 1, far)
+                self.state, self.depth = _NESTED, 0
+                if name == self.inner:
+                    self.state = _CELL
+            return
+        if state == _NESTED:
+            if name == self.inner:
+                if self.depth:
+                    self.depth -= 1
+                else:
+                    self.state = _CELL
+            return
+        if state == _TEXT:
+            if name == self.inner:
+                self.state = _CELL
+            return
+        local = _local(name)
+        if state == _CELL:
+            if local == b"c":
+                self._cell_end()
+        elif state == _SHEET:
+            if local == b"row":
+                self.row += 1
+                self.col = 0
+            elif local == b"sheetData":
+                self.state = _DONE
+
+    def _cell_end(self) -> None:
+        self.col += 1
+        self.state = _SHEET
+        if self.cell is None or not self.valued:
+            return
+        r0, c0 = self.cell
+        if self.hi_r < 0:
+            self.lo_r, self.hi_r, self.lo_c, self.hi_c = r0, r0, c0, c0
+        else:
+            self.lo_r, self.hi_r = min(self.lo_r, r0), max(self.hi_r, r0)
+            self.lo_c, self.hi_c = min(self.lo_c, c0), max(self.hi_c, c0)
+
+    def extent(self) -> Extent:
+        if self.hi_r < 0:
+            return Extent()
+        far = f"{column_name(self.hi_c)}{self.hi_r + 1}" if self.hi_c < _HUGE else None
+        return Extent(self.hi_r - self.lo_r + 1, self.hi_c - self.lo_c + 1, far)
