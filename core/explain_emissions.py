@@ -264,9 +264,10 @@ def _residual(
         rate = kg * 1000 / kwh if kwh else 0.0
         if key[0] == "supplier":
             s = src[key[1]]
+            # not a renewable instrument's cover: the supplier's own figure for these days
             out.append(
-                f"not covered: {_n(kwh, 'kWh')} x {_n(rate, 'gCO2e/kWh')} supplier-specific "
-                f"factor = {_n(kg, 'kgCO2e')}"
+                f"at a supplier-specific factor: {_n(kwh, 'kWh')} x {_n(rate, 'gCO2e/kWh')} "
+                f"= {_n(kg, 'kgCO2e')}"
             )
             out.append(f"{SUB}supplier-specific factor '{s['name']}': {USER} (sourcing record)")
         elif key[0] == "own-site":

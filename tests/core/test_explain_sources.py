@@ -317,7 +317,7 @@ def test_a_supplier_factor_for_some_of_the_days_covers_those_days_only(tmp_path)
         text = explain(engine, "training_runs:1", "2026").text()
         totals = engine.estimate("2026", samples=0, entry=(0, 1)).totals
     market = section(text, "Market-based emissions")
-    assert "not covered: 300 kWh x 20 gCO2e/kWh supplier-specific factor = 6 kgCO2e" in market
+    assert "at a supplier-specific factor: 300 kWh x 20 gCO2e/kWh = 6 kgCO2e" in market
     assert "not covered: 700 kWh x 56 gCO2/kWh location factor (FR 2023) = 39.2 kgCO2e" in market
     embodied = totals["location_kgco2e"] - 1000 * 56 / 1000  # the same in both methods
     assert totals["market_kgco2e"] == pytest.approx(6 + 700 * 56 / 1000 + embodied, rel=0.01)
