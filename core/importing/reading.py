@@ -601,7 +601,8 @@ def _workbook_chunks(sheet: SheetInfo, size: int) -> Iterator[tuple[list[int], l
 
 def _sheet_row_chunks(sheet: SheetInfo, size: int) -> Iterator[list[list[Any]]]:
     """Every row of a workbook sheet as the reader gives them, ``size`` rows at a time;
-    a row the reader cannot convert is a read error naming it, as in :func:`_sheet_rows`."""
+    a value the reader cannot convert (a date-formatted number past any calendar) is a
+    read error naming its row, not an exception."""
     ws = _load_sheet(sheet.file, sheet.size, sheet.name)
     rows = iter(ws.iter_rows())
     index = 0
