@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -412,24 +411,8 @@ def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: 
 
 
 def _copy_problem(copy: Path, cancel: Cancel | None = None) -> str | None:
-    """What SQLite's check finds damaged in a fresh ``copy`` of the inventory (read
-    through a connection of its own), or None when it is sound. Other errors (the copy
-    cannot be read at all) are raised as they are; ``cancel()`` returning true stops the
-    check with :class:`ImportCancelled`."""
-    conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
-    if cancel is not None:  # asked every 1,000 steps of SQLite's machine (well under 1 ms)
-        conn.set_progress_handler(lambda: int(bool(cancel())), 1000)
-    try:
-        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
-    except sqlite3.DatabaseError as exc:
-        if cancel is not None and cancel():  # SQLite's "interrupted"
-            raise ImportCancelled("The copy was cancelled; nothing was written.") from exc
-        if not integrity.is_damage(exc):
-            raise
-        return f"SQLite's check of a copy reports: {exc}"
-    finally:
-        conn.close()
-    if rows == ["ok"]:
-        return None
-    lines = [x for r in rows for x in r.splitlines() if x and not x.startswith("***")]
-    return f"SQLite's check of a copy reports: {(lines or rows)[0]}"
+    """What SQLite's check finds damaged in a fresh ``copy`` of the inventory, or None
+    when it is sound (``core.integrity.copy_problem``); ``cancel()`` returning true
+    stops the check with :class:`ImportCancelled`."""
+    problem = integrity.copy_problem(copy, cancel, "The copy was cancelled; nothing was written.")
+    return None if problem is None else f"SQLite's check of a copy reports: {problem}"
