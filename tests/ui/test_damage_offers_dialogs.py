@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import shiboken6
 import test_damage_offers as base
+from import_wizard_support import MODELS_CSV, advance, open_wizard
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog
 from test_damage_offers import TIMEOUT, assert_offered, sha, spy
 from test_damage_offers_more import damage, idle_dashboard, no_warnings
-from test_import_wizard import MODELS_CSV, advance, open_wizard
 
 from core.importing import commit_import, open_source, plan_import, propose_mapping
 from ui import import_history_dialog, scenario_dialog

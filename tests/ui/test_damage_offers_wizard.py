@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import pytest
 import test_damage_offers as base
+from import_wizard_support import MODELS_CSV, advance, open_wizard, to_page
 from PySide6.QtWidgets import QInputDialog
 from test_damage_offers import assert_offered, spy
 from test_damage_offers_dialogs import shown
 from test_damage_offers_more import damage, no_warnings
-from test_import_wizard import MODELS_CSV, advance, open_wizard, to_page
 
 from core import importing
 from core.errors import LedgerError

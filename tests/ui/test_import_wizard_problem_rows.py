@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
-
 # the wizard tests' fixtures and helpers (pytest finds fixtures imported here)
-from test_import_wizard import (  # noqa: F401
+from import_wizard_support import (  # noqa: F401
     advance,
     inv_path,
     open_wizard,
@@ -19,6 +15,9 @@ from test_import_wizard import (  # noqa: F401
     runs_to_validation,
     window,
 )
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication
 
 from core.importing.plan import PREVIEW_ROWS, PROBLEM_PREVIEW_ROWS
 from core.inventory import Inventory
