@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import checks, schema
 from core.errors import ImportCancelled, ImportInvalidError, LedgerError, RecordNotFoundError
-from core.importing import matching
+from core.importing import bulk, matching
 from core.importing.plan import ImportPlan, NewRows, Problem, RowScanner, escape_text
 from core.importing.reading import clear_sheet_cache
 from core.output_file import NOTHING_WRITTEN, OutputFile, write_file
@@ -106,7 +106,7 @@ def _create_template(table: str, raw: str) -> dict[str, Any]:
 
 
 class _Writer:
-    """Buffers new rows per table and flushes them with executemany (ids given)."""
+    """Buffers new rows per table and flushes them in bulk (:mod:`.bulk`; ids given)."""
 
     def __init__(self, inv: Inventory, import_id: int):
         self.inv, self.import_id = inv, import_id
@@ -171,8 +171,6 @@ class _Writer:
                 continue
             spec = schema.table(t)
             self._maybe_drop_indexes(t, len(buf))
-            cols = ", ".join(spec.field_names)
-            marks = ", ".join("?" * len(spec.field_names))
             last = self.next_id[t] - 1
             first = last - len(buf) + 1
             # The rows go in without their ids: SQLite gives a row without one the
@@ -184,7 +182,7 @@ class _Writer:
             # CHECK constraints verified over the written ids in one query, not row by
             # row (more than half of the write's time; see core.checks)
             with checks.unchecked_inserts(self.inv.conn, t, first, last):
-                self.inv.conn.executemany(f"INSERT INTO {t} ({cols}) VALUES ({marks})", buf)
+                bulk.insert_rows(self.inv.conn, t, spec.field_names, buf)
             top = self.inv.conn.execute(
                 f"SELECT max(id), count(*) FROM {t} WHERE id >= ?", (first,)
             )
@@ -603,10 +601,7 @@ def redo_import(inv: Inventory, snapshot: ImportSnapshot) -> None:
         for table, rows in snapshot.inserted:
             spec = schema.table(table)
             names = ("id", *spec.field_names)
-            inv.conn.executemany(
-                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                [tuple(r[n] for n in names) for r in rows],
-            )
+            bulk.insert_rows(inv.conn, table, names, [tuple(r[n] for n in names) for r in rows])
             if rows:
                 log.append(
                     (
