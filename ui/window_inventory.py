@@ -347,21 +347,23 @@ CHECKING = (0, 0)
 
 
 class SaveCopyDialog(JobProgressDialog):
-    """The progress of a copy by File > Save a Copy: "Saving a copy… 42 %", then
-    "Checking the copy…", with Cancel. Window-modal, so that the window is not used
+    """The progress of a copy by File > Save a Copy: "Saving a copy…" over a bar showing
+    the share copied (the bar says the percentage; the label does not repeat it), then
+    "Checking the copy…" over a busy bar, with Cancel. Window-modal, so that the window is not used
     while it copies (it would not matter: the copy reads one committed state).
 
     Cancel asks the job to stop and says so; the dialog closes when the job reports back.
     """
 
     CANCELLING = "Cancelling… no copy is left."
+    SAVING = "Saving a copy…"
 
     def __init__(self, job: Job, parent: QWidget | None = None):
         super().__init__(job, "Save a copy", parent)
         self.setMinimumWidth(360)
         self.setRange(0, COPY_STEPS)
         self.setValue(0)
-        self.setLabelText("Saving a copy… 0 %")
+        self.setLabelText(self.SAVING)
         job.damaged.connect(self._on_job_ended)  # the window offers the restore
 
     def _on_job_progressed(self, done: int, total: int | None) -> None:
@@ -373,7 +375,7 @@ class SaveCopyDialog(JobProgressDialog):
             return
         self.setRange(0, total)
         self.setValue(min(done, total))
-        self.setLabelText(f"Saving a copy… {done * 100 // total} %")
+        self.setLabelText(self.SAVING)
 
 
 def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: Cancel) -> Path:

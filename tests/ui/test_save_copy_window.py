@@ -1,5 +1,6 @@
-"""File > Save a Copy on a worker: a window-modal progress dialog ("Saving a copy… N %",
-then "Checking the copy…") with Cancel, which leaves no copy and no temporary file.
+"""File > Save a Copy on a worker: a window-modal progress dialog ("Saving a copy…" over a
+bar with the percentage, then "Checking the copy…") with Cancel, which leaves no copy and
+no temporary file.
 
 The copy of the demo inventory is made in steps of 8 pages (16 steps), and held after
 its first step (or in its check) until the test lets it go or cancels it, so that what
@@ -9,7 +10,6 @@ the dialog shows can be seen. A damaged inventory's copy is in
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -127,8 +127,8 @@ def test_save_a_copy_shows_its_progress_and_writes_a_checked_copy(
     assert window.copy_running and hold.reached.wait(10)
     dialog = shown_dialog(qtbot, window)
     assert QApplication.activeModalWidget() is dialog  # the window cannot be edited meanwhile
-    qtbot.waitUntil(lambda: "%" in dialog.labelText() and dialog.value() > 0, timeout=TIMEOUT)
-    assert re.fullmatch(r"Saving a copy… \d+ %", dialog.labelText())
+    qtbot.waitUntil(lambda: dialog.value() > 0, timeout=TIMEOUT)
+    assert dialog.labelText() == "Saving a copy…"  # the bar shows the percentage
     assert 0 < dialog.value() < dialog.maximum()
     assert not target.exists()
     hold.release()
