@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from core import schema
 from core.commands import hardware_tdp
 from core.inventory import Inventory
+from core.sourcing_notices import supplier_factors, supplier_overlap_notices
 from core.validation import parse_value, power_problem, record_problems
 from ui.damage_guard import catching_damage, damage_error
 
@@ -152,12 +153,21 @@ class RecordDialog(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("summary")
+        #: heads-ups that do not stop saving (supplier-specific factors sharing days)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("notice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)  # record names shown as typed
+        self.notice.setVisible(False)
+        self._record_id = (values or {}).get("id")
+        self._others: list[dict[str, Any]] | None = None  # read when first needed
 
         layout = QVBoxLayout(self)
         note = QLabel("Fields marked * are required.")
         note.setEnabled(False)
         layout.addWidget(note)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.notice)
         layout.addWidget(self.summary)
         layout.addWidget(self.buttons)
 
@@ -316,6 +326,17 @@ class RecordDialog(QDialog):
                 tdp = hardware_tdp(self._inv, values)
         return tdp
 
+    def _notices(self) -> list[str]:
+        """Heads-ups on the sourcing record as typed (see ``core.sourcing_notices``);
+        the other records are read once, when first needed."""
+        if self._others is None:
+            if not self._built:
+                self._others = supplier_factors(self._inv.conn)
+            elif not self._damage_reported:
+                with catching_damage(self._report_damage):
+                    self._others = supplier_factors(self._inv.conn)
+        return supplier_overlap_notices(self.values(), self._record_id, self._others or [])
+
     def _report_damage(self, exc: sqlite3.DatabaseError) -> None:
         if not self._damage_reported:
             self._damage_reported = True
@@ -333,6 +354,9 @@ class RecordDialog(QDialog):
         n = len(problems)
         names = ", ".join(self.spec.field(k).label for k in problems)
         self.summary.setText("" if ok else f"To fix before saving ({n}): {names}.")
+        notices = self._notices() if self.spec.name == "sourcing" else []
+        self.notice.setText("\n".join(f"Note: {text}" for text in notices))
+        self.notice.setVisible(bool(notices))
         self.validated.emit(ok)
 
     def accept(self) -> None:
