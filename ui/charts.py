@@ -487,12 +487,14 @@ class LocationMarketChart(ChartPanel):
         )
         d = self.divisor
         x = np.arange(len(t.labels), dtype=float)
+        # the location line is drawn wider, under the market line: where the two are
+        # equal (no sourcing) both stay visible, blue inside an orange edge
         loc = pg.PlotDataItem(
             x=x,
             y=t.location / d,
-            pen=pg.mkPen(c["location"], width=2.5),
+            pen=pg.mkPen(c["location"], width=5.5),
             symbol="o",
-            symbolSize=7,
+            symbolSize=12,
             symbolBrush=c["location"],
             symbolPen=None,
         )
@@ -538,7 +540,9 @@ class LocationMarketChart(ChartPanel):
         if self.scenario is not None:
             top = max(top, float(self.scenario.location.max(initial=0)))
         self.view.setRange(
-            xRange=(-0.4, len(self.trend.labels) - 0.6),
+            # half a bucket and more on each side, as the bar chart has: the first and
+            # last labels are centred on the end points and need the room
+            xRange=(-0.6, len(self.trend.labels) - 0.4),
             yRange=(0, top / self.divisor * 1.08 or 1),
             padding=0,
         )

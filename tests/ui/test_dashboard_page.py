@@ -135,6 +135,28 @@ def test_plot_items_hold_the_engines_figures(qtbot, window):
     assert "Source:" in page.equivalence_labels[0].toolTip()
 
 
+def test_both_time_charts_leave_room_for_their_first_and_last_labels(qtbot, window):
+    """The first and last bucket labels are centred on the end points: with less than
+    half a bucket beside them the axis hides them (the line chart showed neither)."""
+    page = open_dashboard(qtbot, window)
+    n = len(page.data.baseline.trend.labels)
+    for chart in (page.trend_chart, page.market_chart):
+        (left, right), _ = chart.view.viewRange()
+        assert left <= -0.55 and right >= n - 1 + 0.55, type(chart).__name__
+
+
+def test_location_is_drawn_under_a_narrower_market_line(qtbot, window):
+    """With no sourcing the two lines coincide: the wider location line stays visible
+    as an edge around the market line drawn over it."""
+    market = open_dashboard(qtbot, window).market_chart
+    loc, mkt = market.items["location"], market.items["market"]
+    assert loc.zValue() <= mkt.zValue()
+    items = market.plot.listDataItems()
+    assert items.index(loc) < items.index(mkt)  # drawn first, so underneath
+    assert loc.opts["pen"].widthF() > mkt.opts["pen"].widthF() + 2
+    assert loc.opts["symbolSize"] > mkt.opts["symbolSize"] + 3
+
+
 def test_a_filtered_view_plots_only_the_filtered_entries(qtbot, window):
     page = open_dashboard(qtbot, window)
     with qtbot.waitSignal(page.updated, timeout=20000):
