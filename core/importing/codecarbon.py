@@ -91,10 +91,16 @@ def is_codecarbon(headers: list[str]) -> bool:
     return not missing_columns(headers)
 
 
-def problem_column(field: str, header_of: dict[str, str]) -> str | None:
+def problem_column(
+    field: str, header_of: dict[str, str], sources: dict[str, str] | None = None
+) -> str | None:
     """The file's column to name for a problem of inventory field ``field`` of a row
     read from a CodeCarbon log (``header_of``: CodeCarbon column -> the file's header,
-    for the columns the file has); None when no column of the file gives the field."""
+    for the columns the file has; ``sources``: the row's :func:`row_sources`); None when
+    no column of the file gives the field."""
+    chosen = (sources or {}).get(field)
+    if chosen in header_of:
+        return header_of[chosen]
     for column in SOURCE_COLUMNS.get(field, ()):
         if column in header_of:
             return header_of[column]
@@ -194,11 +200,9 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
         start_date, end_date = start.date().isoformat(), stamp.date().isoformat()
     else:
         start_date = end_date = None
-    gpu_model = str(get.get("gpu_model") or "").strip()
-    cpu_model = str(get.get("cpu_model") or "").strip()
     count = int(gpus) if gpus and gpus > 0 else None
-    hardware = gpu_model if (gpu_model and count) else (cpu_model or None)
-    site, site_note = _site(get)
+    hardware = str(get.get(_hardware_column(get, count)) or "").strip() or None
+    site, site_note, _ = _site(get)
     boundary = "facility" if pue and pue > 1.0 else "it"
     run_id = str(get.get("run_id") or "").strip()
     external = run_id or f"{project}@{get.get('timestamp')}"
@@ -242,22 +246,46 @@ def row_values(get: dict[str, Any], into: str) -> tuple[dict[str, Any], dict[str
     return values, problems
 
 
-def _site(get: dict[str, Any]) -> tuple[str | None, str | None]:
-    """``(site text, note)`` of a run: the cloud region; else the grid zone of its
-    ``region`` ("california" in the USA: "US-CA"); else the country, with a note when a
-    region was given but is not a zone the reference data knows."""
+def _hardware_column(get: dict[str, Any], gpus: int | None) -> str:
+    """The column a run's hardware is read from: its GPU model when it used GPUs (a
+    model and a count above 0), else its CPU model."""
+    return "gpu_model" if (str(get.get("gpu_model") or "").strip() and gpus) else "cpu_model"
+
+
+def _site(get: dict[str, Any]) -> tuple[str | None, str | None, str]:
+    """``(site text, note, the column it comes from)`` of a run: the cloud region; else
+    the grid zone of its ``region`` ("california" in the USA: "US-CA"); else the country,
+    with a note when a region was given but is not a zone the reference data knows."""
     if get.get("cloud_provider") and get.get("cloud_region"):
-        return str(get["cloud_region"]).strip(), None
-    country = str(get.get("country_name") or get.get("country_iso_code") or "").strip() or None
+        return str(get["cloud_region"]).strip(), None, "cloud_region"
+    from_name = bool(get.get("country_name"))  # as read before: a blank-looking name counts
+    country_column = "country_name" if from_name else "country_iso_code"
+    country = str(get.get(country_column) or "").strip() or None
     region = str(get.get("region") or "").strip()
     if not region:
-        return country, None
+        return country, None, country_column
     zone = grid_zone(region, str(get.get("country_iso_code") or "").strip() or country)
     if zone:
-        return zone, None
+        return zone, None, "region"
     if country is None:
-        return None, None  # a place name without its country: not a site to guess
-    return country, (
-        f"CodeCarbon region '{region}' is not a grid region of the reference data: "
-        f"the site is the country ({country})."
+        return None, None, "region"  # a place name without its country: not a site to guess
+    return (
+        country,
+        (
+            f"CodeCarbon region '{region}' is not a grid region of the reference data: "
+            f"the site is the country ({country})."
+        ),
+        country_column,
     )
+
+
+def row_sources(get: dict[str, Any]) -> dict[str, str]:
+    """For the fields a run reads from one of several columns (hardware, site), the
+    CodeCarbon column this row's value came from: a problem with the value names that
+    column (see :func:`problem_column`)."""
+    try:
+        gpus = _num(get.get("gpu_count"))
+    except ValueError:
+        gpus = None
+    count = int(gpus) if gpus and gpus > 0 else None
+    return {"hardware_id": _hardware_column(get, count), "site_id": _site(get)[2]}

@@ -258,7 +258,7 @@ class RowScanner(Conversion, RowPath, FastPath, KeyTracking):
         for name, reason in row.problems.items():
             header = self.header_of.get(name)
             if header is None and self.codecarbon:  # a field made from the log's columns
-                header = codecarbon.problem_column(name, self.header_of)
+                header = codecarbon.problem_column(name, self.header_of, row.sources)
             if header is None:
                 header = self.spec.field(name).header if name in self.spec.field_names else name
             value = row.raw.get(name)

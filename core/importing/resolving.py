@@ -177,6 +177,10 @@ class _Resolver:
         if self.table == "hardware":
             parts = matching.split_multi(text)
             distinct = {p.lower() for _, p in parts}
+            if not parts:  # separators only: ",", "&", "and"...
+                hit = (None, 1, "names no hardware type: give one, such as 'NVIDIA A100'")
+                self.cache[text] = hit
+                return text, hit
             if len(distinct) > 1:
                 hit = (None, 1, "names several hardware types; a record has one: split the row")
                 self.cache[text] = hit

@@ -55,6 +55,9 @@ class ScannedRow:
     raw: dict[str, Any]
     existing_id: int | None = None
     old: dict[str, Any] | None = None
+    #: CodeCarbon rows: the log's column each multi-source field came from (see
+    #: ``codecarbon.row_sources``), so that a problem names the right column
+    sources: dict[str, str] | None = None
 
 
 @dataclass

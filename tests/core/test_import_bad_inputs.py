@@ -3,6 +3,7 @@ column where there is one) and leaves the inventory byte-for-byte unchanged."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -12,7 +13,7 @@ import pytest
 
 from core import cli
 from core.errors import ImportReadError
-from core.importing import open_source
+from core.importing import codecarbon, open_source
 from core.inventory import Inventory
 
 
@@ -148,6 +149,57 @@ def test_unknown_hardware_and_regions_with_suggestions(inventory, tmp_path, caps
     assert code == 1
     assert "row 2, column 'GPU type' 'Google TPU v4': unknown hardware; closest: Google TPU" in text
     assert "row 3, column 'Region' 'Iowa': unknown site; closest:" in text
+
+
+@pytest.mark.parametrize("cell", ['","', '" ; "', "and", "+ &"])
+def test_a_hardware_cell_of_separators_only_is_a_problem_not_a_crash(
+    inventory, tmp_path, capsys, cell
+):
+    """Found by the long fuzz run: "," in a CodeCarbon log's cpu_model raised
+    IndexError (the cell splits into no hardware names at all)."""
+    path = tmp_path / "deployments.csv"
+    path.write_text(f"Deployment,Model,Kind,GPU type\nChat EU,Support bot 2,Self-hosted,{cell}\n")
+    code, text = _run(inventory, str(path), capsys=capsys)
+    assert code == 1, text
+    assert "row 2, column 'GPU type'" in text
+    assert "names no hardware type: give one, such as 'NVIDIA A100'" in text
+
+
+def test_a_codecarbon_cpu_model_of_separators_only(inventory, tmp_path, capsys):
+    """The fuzz run's own case: a CPU-only run whose cpu_model cell is ","."""
+    sample = Path(__file__).parents[1] / "data" / "import" / "cloud_gcp_aws_emissions.csv"
+    with open(sample, encoding="utf-8", newline="") as fh:
+        header, first, *_ = list(csv.reader(fh))
+    first[header.index("cpu_model")] = ","
+    path = tmp_path / "emissions.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, first])
+    code, text = _run(inventory, str(path), "--kind", "codecarbon", capsys=capsys)
+    assert code == 1, text
+    assert "column 'cpu_model' ',': names no hardware type" in text
+
+
+def test_a_codecarbon_row_names_the_columns_its_hardware_and_site_came_from():
+    """Hardware and site are read from one of several columns; a problem names the one
+    this row's value came from (it named the first of them the file had)."""
+    gpu = {"gpu_model": "NVIDIA A100", "gpu_count": "8", "cpu_model": "AMD EPYC"}
+    assert codecarbon.row_sources(gpu)["hardware_id"] == "gpu_model"
+    for no_gpus in ({**gpu, "gpu_count": "0"}, {**gpu, "gpu_count": ""}, {**gpu, "gpu_model": " "}):
+        assert codecarbon.row_sources(no_gpus)["hardware_id"] == "cpu_model"
+    cloud = {"cloud_provider": "gcp", "cloud_region": "europe-west1", "country_name": "Belgium"}
+    assert codecarbon.row_sources(cloud)["site_id"] == "cloud_region"
+    on_premises = {"country_name": "France", "country_iso_code": "FRA", "region": ""}
+    assert codecarbon.row_sources(on_premises)["site_id"] == "country_name"
+    assert codecarbon.row_sources({**on_premises, "country_name": ""})["site_id"] == (
+        "country_iso_code"
+    )
+    usa = {"country_name": "United States", "country_iso_code": "USA", "region": "california"}
+    assert codecarbon.row_sources(usa)["site_id"] == "region"
+    header_of = {c: c.upper() for c in ("gpu_model", "cpu_model", "cloud_region", "region")}
+    assert codecarbon.problem_column("hardware_id", header_of, {"hardware_id": "cpu_model"}) == (
+        "CPU_MODEL"
+    )
+    assert codecarbon.problem_column("hardware_id", header_of) == "GPU_MODEL"  # no row known
 
 
 def test_duplicate_keys_in_the_file(inventory, tmp_path, capsys):
