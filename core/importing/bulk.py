@@ -38,8 +38,10 @@ def _null_default_columns(conn: sqlite3.Connection, table: str) -> frozenset[str
 
 
 def _always_null(rows: Sequence[tuple], index: int) -> bool:
-    """Whether position ``index`` is None in every row (stops at the first value)."""
-    return all(v is None for v in map(operator.itemgetter(index), rows))
+    """Whether position ``index`` is None in every row (stops at the first value; all
+    in C, no Python step per row)."""
+    cells = map(operator.itemgetter(index), rows)
+    return not any(map(operator.is_not, cells, itertools.repeat(None)))
 
 
 def insert_rows(
