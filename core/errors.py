@@ -66,7 +66,12 @@ class ImportReadError(LedgerError):
     """A file to import cannot be read (wrong type, encrypted, corrupt, empty, too big)."""
 
 
-class ImportCancelled(LedgerError):
+class Cancelled(LedgerError):
+    """The user (or the app, when it is closed) cancelled a long operation: an import,
+    an export, a copy, a backup or a check of one; nothing was written."""
+
+
+class ImportCancelled(Cancelled):
     """The user cancelled an import or export; nothing was written."""
 
 

@@ -36,7 +36,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import DiskFullError, ImportCancelled, InventoryDamagedError
+from core.errors import Cancelled, DiskFullError, InventoryDamagedError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: files up to this size get a full ``PRAGMA quick_check`` at open (bytes)
@@ -128,7 +128,7 @@ def copy_problem(
     sound. Read through a connection of its own: checking through the one that wrote the
     copy takes 3-5 times as long (measured on a 121 MB inventory). Errors that are not
     damage are raised as they are; ``cancel()`` is asked every 1,000 steps of SQLite's
-    machine (well under 1 ms) and stops the check with :class:`ImportCancelled`
+    machine (well under 1 ms) and stops the check with :class:`~core.errors.Cancelled`
     (``cancelled``: its message)."""
     conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
     if cancel is not None:
@@ -137,7 +137,7 @@ def copy_problem(
         rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
     except sqlite3.DatabaseError as exc:
         if cancel is not None and cancel():  # SQLite's "interrupted"
-            raise ImportCancelled(cancelled) from exc
+            raise Cancelled(cancelled) from exc
         if not is_damage(exc):
             raise
         return str(exc)
@@ -160,7 +160,7 @@ def make_daily_backup(path: Path, cancel: Callable[[], bool] | None = None) -> P
     backup: :class:`InventoryDamagedError` is raised instead.
 
     ``cancel()``: asked as the copy goes (every few MB) and during the check; when it
-    returns true the backup stops with :class:`~core.errors.ImportCancelled`, leaving no
+    returns true the backup stops with :class:`~core.errors.Cancelled`, leaving no
     temporary file and the existing backups as they were (the app cancels a backup
     under way when it is closed or ended by a signal).
     """

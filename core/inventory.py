@@ -646,7 +646,7 @@ class Inventory(TableViews):
         ``progress(fraction)``: called as the copy goes, with the share of the file's
         pages copied so far (0 to 1, never decreasing, 1 at the end); ``cancel()``: asked
         as often; when it returns true the copy stops with
-        :class:`~core.errors.ImportCancelled`, the temporary file is removed and the
+        :class:`~core.errors.Cancelled`, the temporary file is removed and the
         destination is left as it was. With either of them the copy reads the file
         through a read-only connection of its own rather than this inventory's, so that
         it can run on a worker thread (SQLite connections belong to the thread that made
@@ -697,14 +697,14 @@ def _backup_to(
     """
     import tempfile
 
-    from core.errors import ImportCancelled
+    from core.errors import Cancelled
 
     stepped = progress is not None or cancel is not None
     done = 0.0  # the share reported so far (a restarted copy does not go back)
 
     def stop_if_cancelled() -> None:
         if cancel is not None and cancel():
-            raise ImportCancelled(f"{dest}: the copy was cancelled; nothing was written.")
+            raise Cancelled(f"{dest}: the copy was cancelled; nothing was written.")
 
     def step(_status: int, remaining: int, total: int) -> None:
         nonlocal done

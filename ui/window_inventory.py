@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import APP_NAME, INVENTORY_SUFFIX, integrity
-from core.errors import ImportCancelled, InventoryDamagedError, LedgerError
+from core.errors import Cancelled, InventoryDamagedError, LedgerError
 from core.inventory import Inventory
 from ui.import_jobs import Cancel, Job, JobProgressDialog, Progress, reading_inventory
 from ui.plain_text import literal
@@ -384,7 +384,7 @@ def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: 
     while copying, then :data:`CHECKING`.
 
     Raises :class:`InventoryDamagedError` when the check finds the copy (so the
-    inventory) damaged, :class:`ImportCancelled` when ``cancel()`` stopped it, and an
+    inventory) damaged, :class:`Cancelled` when ``cancel()`` stopped it, and an
     :class:`OSError` as a :class:`LedgerError` with its words as they are (the pool would
     put the exception's name before them). Whatever stops it leaves nothing behind.
     """
@@ -402,7 +402,7 @@ def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: 
         if problem is not None:
             raise integrity.damaged(inventory.path, problem)
         if cancel():
-            raise ImportCancelled("The copy was cancelled; nothing was written.")
+            raise Cancelled("The copy was cancelled; nothing was written.")
         os.replace(checking, dest)
     except OSError as exc:
         raise LedgerError(str(exc)) from exc
@@ -415,6 +415,6 @@ def _checked_copy(inventory: Inventory, dest: Path, progress: Progress, cancel: 
 def _copy_problem(copy: Path, cancel: Cancel | None = None) -> str | None:
     """What SQLite's check finds damaged in a fresh ``copy`` of the inventory, or None
     when it is sound (``core.integrity.copy_problem``); ``cancel()`` returning true
-    stops the check with :class:`ImportCancelled`."""
+    stops the check with :class:`Cancelled`."""
     problem = integrity.copy_problem(copy, cancel, "The copy was cancelled; nothing was written.")
     return None if problem is None else f"SQLite's check of a copy reports: {problem}"

@@ -14,7 +14,7 @@ import pytest
 
 from core import integrity, leftovers
 from core import inventory as inventory_module
-from core.errors import ImportCancelled
+from core.errors import Cancelled, ImportCancelled
 from core.inventory import Inventory
 
 OLD = leftovers.STALE_AFTER_SECONDS + 60  # seconds: a leftover
@@ -214,8 +214,9 @@ def test_a_daily_backup_cancelled_while_copying_leaves_nothing(big):
         calls.append(1)
         return len(calls) > 1  # after the first step
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled) as raised:
         integrity.make_daily_backup(big, cancel=cancel)
+    assert not isinstance(raised.value, ImportCancelled)  # a backup, not an import
     assert _files(big.parent) == before
     assert integrity.daily_backups(big) == []
 
@@ -233,7 +234,7 @@ def test_a_daily_backup_cancelled_while_checking_leaves_nothing(big, monkeypatch
         return any(".tmp" in str(c) and "mode=ro" in str(c) for c in checking)
 
     monkeypatch.setattr(sqlite3, "connect", connect)
-    with pytest.raises(ImportCancelled, match="the daily backup was cancelled"):
+    with pytest.raises(Cancelled, match="the daily backup was cancelled"):
         integrity.make_daily_backup(big, cancel=cancel)
     assert _files(big.parent) == before
 
