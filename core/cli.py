@@ -290,13 +290,23 @@ def _database_error(path: str, exc: sqlite3.DatabaseError) -> str:
 
 
 def _settings(inv: Inventory, assignments: list[str], out: TextIO) -> None:
+    """Show the settings, after setting ``assignments`` (KEY=VALUE): every one is checked
+    before any is written, and they are written in one transaction, so a bad one leaves
+    the inventory as it was."""
     from core.commands import SETTINGS, SetSetting
 
+    changes = []
     for assignment in assignments:
         key, sep, value = assignment.partition("=")
         if not sep:
             raise ValidationError(f"'{assignment}' is not KEY=VALUE.")
-        SetSetting(key.strip(), value.strip()).apply(inv)
+        change = SetSetting(key.strip(), value.strip())
+        change.check()
+        changes.append(change)
+    if changes:
+        with inv.transaction():
+            for change in changes:
+                change.apply(inv)
     for key, allowed in SETTINGS.items():
         print(f"{key} = {inv.meta(key, allowed[0])}  (one of: {', '.join(allowed)})", file=out)
 

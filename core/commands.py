@@ -348,7 +348,9 @@ class SetSetting(Command):
     def tables(self) -> frozenset[str]:
         return frozenset({"meta"})
 
-    def apply(self, inv: Inventory) -> Command:
+    def check(self) -> tuple[str, ...]:
+        """The values the setting allows; raises ValidationError for an unknown setting
+        or a value it does not allow."""
         allowed = SETTINGS.get(self.key)
         if allowed is None:
             raise ValidationError(
@@ -356,6 +358,10 @@ class SetSetting(Command):
             )
         if self.value not in allowed:
             raise ValidationError(f"{self.key} must be one of: {', '.join(allowed)}.")
+        return allowed
+
+    def apply(self, inv: Inventory) -> Command:
+        allowed = self.check()
         old = inv.meta(self.key, allowed[0]) or allowed[0]
         description = self.description or f"Set {self.key.replace('_', ' ')} to {self.value}"
         with inv.transaction():

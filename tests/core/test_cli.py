@@ -327,6 +327,24 @@ def test_settings_command_switches_the_embodied_convention(tmp_path):
     assert bad.returncode == 1 and str(path) in bad.stderr
 
 
+@pytest.mark.parametrize("second", ["", "embodied_convention=soon", "colour=blue"])
+def test_settings_with_a_bad_assignment_change_nothing(tmp_path, second):
+    """Found by the random fuzz run: a good setting followed by a bad one was written
+    (and logged) before the bad one was refused."""
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    with Inventory.create(path) as inv:
+        log = inv.change_log(limit=5)
+    before = path.read_bytes()
+    bad = run("settings", path, "embodied_convention=capital-goods", second)
+    assert bad.returncode == 1 and str(path) in bad.stderr
+    assert path.read_bytes() == before
+    with Inventory.open(path) as inv:
+        assert inv.meta("embodied_convention") in (None, "amortised")
+        assert inv.change_log(limit=5) == log
+
+
 def test_csv_output_keeps_a_carriage_return_inside_a_name(tmp_path):
     from core.inventory import Inventory
 
