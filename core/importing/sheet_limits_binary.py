@@ -176,12 +176,15 @@ _XLSB_CELLS = frozenset(range(0x0002, 0x000C))
 _XLSB_BEGIN_DATA, _XLSB_END_DATA, _XLSB_BUNDLE_SHEET = 0x0091, 0x0092, 0x009C
 #: bytes of a record's data kept (cells need 4, a sheet's name and id a few hundred)
 _XLSB_KEEP = 1024
+#: the reader ends a sheet at a row header past this row (0-based)
+_XLSB_LAST_ROW = 0x0010_0000
 
 
-def _xlsb_records(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
-    """``(type, first bytes of the data)`` of the records of an XLSB part, streaming: a
-    type is one or two bytes, a length one to four (7 bits each, high bit: more). Only
-    the first :data:`_XLSB_KEEP` bytes of a record are kept; the rest is skipped."""
+def _xlsb_records(chunks: Iterator[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """``(type, length, first bytes of the data)`` of the records of an XLSB part,
+    streaming: a type is one or two bytes, a length one to four (7 bits each, high bit:
+    more). Only the first :data:`_XLSB_KEEP` bytes of a record are kept; the rest is
+    skipped."""
     source = iter(chunks)
     buf, pos = b"", 0
 
@@ -204,7 +207,7 @@ def _xlsb_records(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
         while len(buf) - pos < rel + want:
             if not more():
                 return  # cut off: the reader stops there too
-        yield typ, buf[pos + rel : pos + rel + want]
+        yield typ, length, buf[pos + rel : pos + rel + want]
         skip = rel + length
         while len(buf) - pos < skip:
             skip -= len(buf) - pos
@@ -240,20 +243,39 @@ def _xlsb_header(buf: bytes, pos: int) -> tuple[int, int, int] | None:
 
 def _xlsb_part_extent(open_part: Callable[[], Iterator[bytes]]) -> Extent:
     """The box around the cell records of one part (after BrtBeginSheetData, where the
-    reader starts reading cells); 0 x 0 for parts that are not sheets."""
+    reader starts reading cells), placed as the reader places them; 0 x 0 for parts
+    that are not sheets.
+
+    The reader reads every record into one buffer that it only replaces (zeroed) when a
+    longer record comes: a record shorter than 4 bytes leaves the bytes of an earlier,
+    longer one behind it, and the reader takes its row or column from those. A damaged
+    sheet whose 0-length cell record followed a long row record so put a cell at
+    column 10,496 and made the reader ask for 3.5 GB for a 3-column sheet (found by the
+    random fuzz run). The first 4 bytes of that buffer are followed here as the reader
+    has them; a row number past 1,048,576 ends the sheet, as it does for the reader.
+    """
     row = 0
     in_data = False
     lo_r = lo_c = hi_r = hi_c = None
-    for typ, data in _xlsb_records(open_part()):
+    head, size = b"", 0  # the reader's buffer: its first 4 bytes, its length
+    for typ, length, data in _xlsb_records(open_part()):
+        if length > size:  # a new zeroed buffer of this length, filled with the record
+            head, size = data[:4], length
+        else:  # the record overwrites the start of the buffer; the rest stays
+            head = data[:4] + head[len(data[:4]) :]
         if not in_data:
             in_data = typ == _XLSB_BEGIN_DATA
             continue
         if typ == _XLSB_END_DATA:
             break
-        if typ == _XLSB_ROW and len(data) >= 4:
-            row = struct.unpack_from("<I", data)[0]
-        elif typ in _XLSB_CELLS and len(data) >= 4:
-            col = struct.unpack_from("<I", data)[0]
+        if len(head) < 4:
+            continue  # the reader stops there (it cannot read 4 bytes)
+        if typ == _XLSB_ROW:
+            row = struct.unpack_from("<I", head)[0]
+            if row > _XLSB_LAST_ROW:
+                break  # the reader ends the sheet at an impossible row
+        elif typ in _XLSB_CELLS:
+            col = struct.unpack_from("<I", head)[0]
             if hi_r is None:
                 lo_r, hi_r, lo_c, hi_c = row, row, col, col
             else:
@@ -267,7 +289,7 @@ def _xlsb_part_extent(open_part: Callable[[], Iterator[bytes]]) -> Extent:
 def _xlsb_sheet_names(workbook: bytes, targets: dict[str, str]) -> dict[str, str]:
     """``{part: sheet name}`` from the BrtBundleSh records of ``xl/workbook.bin``."""
     names = {}
-    for typ, data in _xlsb_records(iter([workbook])):
+    for typ, _length, data in _xlsb_records(iter([workbook])):
         if typ != _XLSB_BUNDLE_SHEET or len(data) < 12:
             continue
         try:

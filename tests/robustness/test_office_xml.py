@@ -29,6 +29,7 @@ import hashlib
 import io
 import re
 import socket
+import struct
 import time
 import zipfile
 from pathlib import Path
@@ -314,6 +315,18 @@ HUGE = {
     "far.xlsb": (
         lambda p: wf.xlsb(p, [(0, 0, "Name"), (0, 1, "Version"), (1_048_575, 16_383, "far")]),
         "1,048,576 rows x 16,384 columns",
+    ),
+    # a long row header (row 10,496), then a cell record of 0 bytes: the reader takes the
+    # cell's column from the row header's bytes left in its buffer and asked for 3.5 GB
+    # (found by the random fuzz run, in a damaged 3-column sheet)
+    "stale-buffer.xlsb": (
+        lambda p: wf.xlsb(
+            p,
+            [(0, 0, "Name"), (0, 1, "Version")],
+            extra=wf.xlsb_record(0x00, struct.pack("<I", 10_496) + bytes(60))
+            + wf.xlsb_record(0x0A),
+        ),
+        "10,497 rows x 10,497 columns = 110,187,009 cells, its farthest cell is OMS10497",
     ),
 }
 

@@ -199,6 +199,11 @@ def _compound_file(stream: bytes) -> bytes:
 # -- XLSB (binary records in a zip package) ------------------------------------------------
 
 
+def xlsb_record(typ: int, data: bytes = b"") -> bytes:
+    """One XLSB record: its type, its length (7 bits a byte) and ``data``."""
+    return _record(typ, data)
+
+
 def _record(typ: int, data: bytes = b"") -> bytes:
     head = bytes([typ]) if typ < 128 else bytes([(typ & 0x7F) | 0x80, typ >> 7])
     n, size = len(data), b""
@@ -232,8 +237,15 @@ _RELS = (
 )
 
 
-def xlsb(path: Path, cells: Iterable[tuple[int, int, object]], *, sheet: str = "Models") -> Path:
-    """A one-sheet XLSB: ``(row, column, value)`` cells, text or numbers."""
+def xlsb(
+    path: Path,
+    cells: Iterable[tuple[int, int, object]],
+    *,
+    sheet: str = "Models",
+    extra: bytes = b"",
+) -> Path:
+    """A one-sheet XLSB: ``(row, column, value)`` cells, text or numbers, then the raw
+    records ``extra`` (made with :func:`xlsb_record`) at the end of the sheet data."""
     by_row: dict[int, list[tuple[int, object]]] = {}
     for r, c, v in cells:
         by_row.setdefault(r, []).append((c, v))
@@ -245,7 +257,7 @@ def xlsb(path: Path, cells: Iterable[tuple[int, int, object]], *, sheet: str = "
                 records += _record(0x06, struct.pack("<II", c, 0) + _wide(v))
             else:
                 records += _record(0x05, struct.pack("<IId", c, 0, float(v)))  # type: ignore[arg-type]
-    records += _record(0x92) + _record(0x82)
+    records += extra + _record(0x92) + _record(0x82)
     workbook = (
         _record(0x83)
         + _record(0x8F)
