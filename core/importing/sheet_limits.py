@@ -103,9 +103,12 @@ from core.importing.sheet_limits_common import (  # noqa: F401  (re-exported)
 )
 from core.importing.sheet_limits_ods import _check_ods
 from core.importing.sheet_limits_xlsx import (  # noqa: F401  (re-exported)
+    MAX_SHARED_STRINGS,
+    SHARED_STRINGS,
     _xlsx_part_extent,
     _xlsx_sheet_names,
     parse_reference,
+    shared_strings_claim,
 )
 
 
@@ -118,6 +121,7 @@ def check_workbook(path: Path) -> None:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
+            _check_shared_strings(path)
             _check_zip_parts(path, _xlsx_part_extent, MAX_SHEET_CELLS, _xlsx_sheet_names)
         elif suffix == ".xlsb":
             _check_zip_parts(path, _xlsb_part_extent, MAX_SHEET_CELLS, _xlsx_sheet_names)
@@ -131,6 +135,28 @@ def check_workbook(path: Path) -> None:
             f"{MAX_TAG_BYTES // 1024**2} MiB, which no office program writes; refusing to "
             "read it (the file is damaged or forged)."
         ) from None
+
+
+def _check_shared_strings(path: Path) -> None:
+    """Refuse an XLSX whose shared strings claim more different strings than
+    :data:`MAX_SHARED_STRINGS` (see :func:`shared_strings_claim`)."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except _ZIP_ERRORS:
+        return  # not a zip the scan can open: the reader says so in its own words
+    with zf:
+        try:
+            info = zf.getinfo(SHARED_STRINGS)
+        except KeyError:
+            return
+        claim = shared_strings_claim(zf, lambda: _open_chunks(zf, info))
+    if claim > MAX_SHARED_STRINGS:
+        raise ImportReadError(
+            f"{path.name}: the workbook's shared strings claim {claim:,} different strings "
+            f"(a workbook may have at most {MAX_SHARED_STRINGS:,}); refusing to read it. "
+            "The file is damaged or was not written by an office program: open it in your "
+            "spreadsheet program, save it again and import that copy."
+        )
 
 
 def _check_zip_parts(

@@ -346,3 +346,34 @@ class _XlsxReader:
             return Extent()
         far = f"{column_name(self.hi_c)}{self.hi_r + 1}" if self.hi_c < _HUGE else None
         return Extent(self.hi_r - self.lo_r + 1, self.hi_c - self.lo_c + 1, far)
+
+
+# -- the shared strings ------------------------------------------------------------------
+
+#: the part the reader reads its shared strings from (always this name)
+SHARED_STRINGS = "xl/sharedStrings.xml"
+#: the ``sst`` start tag, with or without a namespace prefix
+_SST_WANTED = rb"(?:[^ \t\r\n/>:]*:)?sst[ \t\r\n/>]"
+#: the most different strings a workbook may claim: as many as a sheet may have cells
+MAX_SHARED_STRINGS = MAX_SHEET_CELLS
+
+
+def shared_strings_claim(zf: zipfile.ZipFile, open_part: Callable[[], Iterator[bytes]]) -> int:
+    """How many different strings the workbook's shared strings claim (the
+    ``uniqueCount`` of their ``sst`` tag, read as the reader reads it: plain digits in
+    either quotes, any prefix on the tag), 0 when they claim none.
+
+    The reader sets aside room for that many strings before reading one: a damaged
+    ``uniqueCount="99999999999"`` made it ask for 2.4 TB and abort the process (found
+    by the random fuzz run); a sign, a space or a character reference in the number
+    and it reads none of it (checked by hand)."""
+    if SHARED_STRINGS not in zf.namelist():
+        return 0
+    most = 0
+    for end, name, content, _empty in Markup(open_part(), _SST_WANTED):
+        if end or name.rpartition(b":")[2] != b"sst":
+            continue
+        value = attribute(content, len(name), b"uniqueCount")
+        if value is not None and value.isdigit():
+            most = max(most, int(value))
+    return most

@@ -462,6 +462,52 @@ def test_workbooks_saved_by_libreoffice_pass_the_check(name):
     check_workbook(path)
 
 
+#: the sharedStrings.xml ``sst`` tag as damage or a forger could leave it -> whether the
+#: reader sets aside room for 99,999,999,999 strings (and aborts: checked by hand)
+SHARED_STRING_CLAIMS = {
+    "plain": (b'uniqueCount="99999999999"', True),
+    "single quotes": (b"uniqueCount='99999999999'", True),
+    "a sign": (b'uniqueCount="+99999999999"', False),
+    "a character reference": (b'uniqueCount="&#57;9999999999"', False),
+    "a space": (b'uniqueCount=" 99999999999"', False),
+}
+
+
+def _shared_strings(path: Path, new: bytes, *, prefix: bool = False) -> Path:
+    def change(xml: bytes) -> bytes:
+        assert b'uniqueCount="51"' in xml
+        xml = xml.replace(b'uniqueCount="51"', new)
+        if prefix:
+            xml = xml.replace(b"<sst xmlns=", b"<x:sst xmlns:x=").replace(b"</sst>", b"</x:sst>")
+            for tag in (b"si", b"t"):
+                xml = xml.replace(b"<" + tag, b"<x:" + tag).replace(b"</" + tag, b"</x:" + tag)
+        return xml
+
+    src = ROOT / "tests" / "data" / "import" / "inventory_q3.xlsx"
+    return wf.rewrite_part(src, path, "xl/sharedStrings.xml", change)
+
+
+@pytest.mark.parametrize("case", [*sorted(SHARED_STRING_CLAIMS), "namespace prefix"])
+def test_a_shared_strings_claim_the_reader_would_allocate_is_refused(inventory, tmp_path, case):
+    """Found by the random fuzz run: uniqueCount="99999999999" in sharedStrings.xml made
+    the reader ask for 2.4 TB before reading a string, and abort the process. Claims it
+    would act on are refused; those it reads past are not (the import goes on)."""
+    new, refused = SHARED_STRING_CLAIMS.get(case, (b'uniqueCount="99999999999"', True))
+    path = _shared_strings(tmp_path / "q3.xlsx", new, prefix=case == "namespace prefix")
+    before = table_digests(inventory)
+    proc = cli_limited("import", inventory, path, "--sheet", "Models", timeout=60)
+    assert "Traceback" not in proc.stderr
+    if refused:
+        assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+        assert (
+            "q3.xlsx: the workbook's shared strings claim 99,999,999,999 different strings"
+            in proc.stderr
+        )
+        assert table_digests(inventory) == before
+    else:
+        assert proc.returncode in (0, 1), (proc.returncode, proc.stderr[-2000:])
+
+
 # -- formula neutralisation of what the app writes ----------------------------------------
 
 #: text a spreadsheet would run as a formula (or, for tab and CR, hide a formula behind)
