@@ -85,17 +85,21 @@ REVIEWED_SQL: dict[str, dict[str, str]] = {
         "spec.name": _TABLE,
     },
     "core/demo.py": {"table": "'sites' or 'hardware', literals of the caller"},
+    "core/importing/bulk.py": {
+        "', '.join([one] * per)": "one '(?, ?, ...)' group per row of the statement",
+        "names": "column names the caller takes from core.schema (or 'id')",
+        "one": _MARKS,
+        "sql": "the INSERT built just above from a table, schema names and ? marks",
+        "table": "a table name from core.schema, as the caller (the import writer) has it",
+    },
     "core/importing/commit.py": {
-        "', '.join('?' * len(names))": _MARKS,
         "', '.join((f'{f} = ?' for f in given))": "SET terms of spec field names, values as ?",
         "', '.join(names)": _NAMES,
-        "cols": _NAMES,
         "column": "a reference column from schema.DEPENDENTS",
         "conds": "'id BETWEEN ? AND ?' repeated, or '0'; the bounds are parameters",
         "dep.column": "a reference column from schema.DEPENDENTS",
         "dep.table": "a table from schema.DEPENDENTS",
         "f": "a field name of the spec (SET f = ?)",
-        "marks": _MARKS,
         "quoted_sql": (
             "an index name of the file's own schema (sqlite_master), inner quotes doubled, "
             "double-quoted; the index is built again from its own SQL afterwards"
@@ -182,6 +186,7 @@ REVIEWED_SQL: dict[str, dict[str, str]] = {
     "core/report_options.py": {"table": "one of engine.ENTRY_TABLES; the text is a LIKE parameter"},
     "core/report_tables.py": {"table": "'deployments' or 'training_runs', literals of the callers"},
     "core/scenarios.py": {"table": "a table of the fixed REFERENCES map"},
+    "core/sourcing_notices.py": {"', '.join(names)": "a fixed tuple of sourcing column names"},
 }
 
 
