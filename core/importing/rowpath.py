@@ -30,11 +30,10 @@ class RowPath:
         values: dict[str, Any] = {}
         problems: dict[str, str] = {}
         raw: dict[str, Any] = {}
-        sources = None
+        get: dict[str, Any] = {}
         if self.codecarbon:
             get = {name: cells[i] for name, i in self.cc_index.items()}
             cc_values, problems = codecarbon.row_values(get, table)
-            sources = codecarbon.row_sources(get)
             for name, value in cc_values.items():
                 if name in fields:
                     raw[name] = value
@@ -107,6 +106,8 @@ class RowPath:
                     "give the average power of one device, in W",
                 )
         if problems:
+            # which of several columns a value came from, for naming it in the problem
+            sources = codecarbon.row_sources(get) if self.codecarbon else None
             return ScannedRow(number, "invalid", values, problems, raw, sources=sources)
         key = natural_key(table, values)
         existing = self._existing_many([key])[0] if key is not None else None
