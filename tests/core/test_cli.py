@@ -345,6 +345,27 @@ def test_settings_with_a_bad_assignment_change_nothing(tmp_path, second):
         assert inv.change_log(limit=5) == log
 
 
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [("list", "table"), ("explain", "ENTRY_ID"), ("undo-import", "IMPORT_ID")],
+)
+def test_a_lone_double_dash_as_an_argument_is_a_usage_error(tmp_path, capsys, command, argument):
+    """Found by the random fuzz run: "list INVENTORY -- --" ended in a TypeError (Python
+    3.11's argparse passes an empty list on for the value)."""
+    from core import cli
+    from core.inventory import Inventory
+
+    path = tmp_path / "inv.aicl"
+    Inventory.create(path).close()
+    before = path.read_bytes()
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, str(path), "--", "--"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {argument}: expected one value" in err
+    assert path.read_bytes() == before
+
+
 def test_csv_output_keeps_a_carriage_return_inside_a_name(tmp_path):
     from core.inventory import Inventory
 
