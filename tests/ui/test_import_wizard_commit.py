@@ -5,6 +5,9 @@ nothing."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import import_wizard_support as support
 import pytest
 from import_wizard_support import (
@@ -149,7 +152,36 @@ def test_undo_removes_the_hardware_an_import_created(qtbot, window, inv_path, tm
     assert counts(inv_path)["training_runs"] == before["training_runs"] + 3
 
 
-def test_cancel_during_the_commit_leaves_the_inventory_unchanged(qtbot, window, inv_path, tmp_path):
+def gated_commit(monkeypatch) -> threading.Event:
+    """Hold the wizard's commit at its first progress report, inside the transaction,
+    until Cancel has been asked for (or 20 s have passed). Without it the test races the
+    worker: a fast machine commits 30,000 rows before the click lands, and a commit that
+    completed is rightly reported as done, not as cancelled. Returns the event set when
+    the worker has reached the gate."""
+    import ui.import_wizard as import_wizard
+
+    real = import_wizard.commit_plans
+    reached = threading.Event()
+
+    def commit_plans(path, plans, skip, errors, progress, cancel):
+        def held(done, total=None):
+            if not reached.is_set():
+                reached.set()
+                deadline = time.monotonic() + 20
+                while not cancel() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            progress(done, total)
+
+        return real(path, plans, skip, errors, held, cancel)
+
+    monkeypatch.setattr(import_wizard, "commit_plans", commit_plans)
+    return reached
+
+
+def test_cancel_during_the_commit_leaves_the_inventory_unchanged(
+    qtbot, window, inv_path, tmp_path, monkeypatch
+):
+    reached = gated_commit(monkeypatch)
     path = tmp_path / "many models.csv"
     lines = ["Name,Version,Owner / team"] + [f"model {i},v1,Team {i % 7}" for i in range(30_000)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -165,6 +197,7 @@ def test_cancel_during_the_commit_leaves_the_inventory_unchanged(qtbot, window, 
     dialog = wizard.findChild(QProgressDialog)
     assert dialog is not None
     job = wizard.validation_page._commit
+    assert reached.wait(20)  # the worker is inside the commit's transaction
     dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     assert job.cancel_requested
     qtbot.waitUntil(lambda: wizard.validation_page._commit is None, timeout=20_000)
