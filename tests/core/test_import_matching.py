@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,6 +184,30 @@ def test_workbook_chunks_are_the_rows_read_one_by_one(tmp_path) -> None:
             for n, r in zip(numbers, chunk, strict=True)
         ]
         assert chunked == one_by_one, size
+
+
+def test_long_cell_check_reads_every_kind_of_cell_the_reader_gives(tmp_path) -> None:
+    """Text at the limit is kept and one character over it is refused, whatever else
+    the chunk holds: numbers, booleans, dates, times, durations, blanks."""
+    import datetime as dt
+
+    from core.importing.reading import (
+        MAX_CELL_CHARS,
+        ImportReadError,
+        SheetInfo,
+        _refuse_long_cells,
+    )
+
+    sheet = SheetInfo(tmp_path / "x.xlsx", "Sheet1", False, 0, ["a", "b", "c"], None)
+    others = [1.5, 2, True, None, dt.date(2026, 1, 1), dt.datetime(2026, 1, 1, 8), dt.time(8),
+              dt.timedelta(hours=3), ""]  # fmt: skip
+    rows = [[others[i % len(others)], others[(i + 3) % len(others)], "short"] for i in range(40)]
+    rows[17][1] = "x" * MAX_CELL_CHARS
+    _refuse_long_cells(sheet, list(range(2, 42)), rows)  # at the limit: kept
+    rows[30][0] = "y" * (MAX_CELL_CHARS + 1)
+    with pytest.raises(ImportReadError, match="row 32"):
+        _refuse_long_cells(sheet, list(range(2, 42)), rows)
+    _refuse_long_cells(sheet, [], [])  # an empty chunk holds nothing too long
 
 
 def test_workbook_chunks_refuse_a_long_cell_by_its_row(tmp_path) -> None:
