@@ -14,9 +14,8 @@ recompute (issue 3) and the CSV import (issue 4), measured in this run.
   constraints left to the import as it does) in one transaction, with
   (a) ``sqlite3`` ``executemany``, (b) APSW ``executemany``; then the two usage indexes
   built again; against (c) the sqlite3 shell's ``.import`` of the same CSV, the
-  reference of issue 4; and (d) the least a Python import of that CSV can do, as a
-  whole child process: read with the csv module, numbers turned into floats, names into
-  ids, the rows written with the app's bulk insert, indexes, commit, and no checks.
+  reference of issue 4. (What a whole import of that CSV costs at least, with and
+  without its checks, is ``bench_import_floor.py``.)
 
 Every measurement runs in its own child process: two different SQLite libraries in one
 process (Python's and APSW's) must not open the same file (SQLite's "How To Corrupt An
@@ -136,59 +135,6 @@ def child_write(lib: str, template: Path, csv_path: Path, limit: int) -> tuple[f
     return written, indexed
 
 
-def child_pipeline(template: Path, csv_path: Path) -> list[float]:
-    """The least an import of the CSV can do in Python, timed from the start of this
-    child: read it with the csv module a chunk at a time, turn each chunk into columns,
-    the four number columns into floats (numpy, no checks), names into ids (a dict),
-    dates and the boundary kept as text, the rows written with the app's bulk insert
-    (:mod:`core.importing.bulk`) into a copy of the inventory, indexes built again,
-    committed. No validation, no duplicate keys, no CHECK pass, no problems."""
-    import gc
-    import itertools
-    import sqlite3
-
-    import numpy as np
-
-    from core.importing.bulk import insert_rows
-
-    t0 = time.perf_counter()
-    target = OUT / "floor_pipeline.aicl"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copy(template, target)
-    conn = sqlite3.connect(target, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA ignore_check_constraints = ON")
-    ids = dict(conn.execute("SELECT name, id FROM deployments"))
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DROP INDEX usage_deployment")
-    conn.execute("DROP INDEX usage_period")
-    gc.disable()  # as the import does
-    names = ("deployment_id", "period_start", "period_end", "requests", "input_tokens",
-             "output_tokens", "energy_kwh", "energy_boundary")  # fmt: skip
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        while rows := list(itertools.islice(reader, 20_000)):
-            cols = list(zip(*rows, strict=True))
-            dep = list(map(ids.__getitem__, cols[0]))
-            ints = [
-                np.array(cols[j], dtype=np.float64).astype(np.int64).tolist() for j in (3, 4, 5)
-            ]
-            kwh = np.array(cols[6], dtype=np.float64).tolist()
-            boundary = ["it"] * len(rows)
-            values = list(zip(dep, cols[1], cols[2], *ints, kwh, boundary, strict=True))
-            insert_rows(conn, "usage", names, values)
-    for sql in INDEXES:
-        conn.execute(sql)
-    conn.execute("COMMIT")
-    conn.close()
-    seconds = time.perf_counter() - t0
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    return [seconds]
-
-
 def _child(*args: str) -> list[float]:
     cmd = [sys.executable, __file__, "--child", json.dumps(args)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
@@ -210,8 +156,6 @@ def main() -> None:
         kind, *rest = json.loads(args.child)
         if kind == "read":
             print(json.dumps([child_read(rest[0], Path(rest[1]), rest[2])]))
-        elif kind == "pipeline":
-            print(json.dumps(child_pipeline(Path(rest[0]), Path(rest[1]))))
         else:
             written = child_write(rest[0], Path(rest[1]), Path(rest[2]), int(rest[3]))
             print(json.dumps(list(written)))
@@ -256,16 +200,6 @@ def main() -> None:
             f"  {lib:<8} executemany {written:6.2f} s + indexes {indexed:5.2f} s = {total:5.2f} s"
             f" = {total / med(ref):.2f}x the reference, before a cell is read or checked"
         )
-    # a whole child process, start-up included, as the import command is timed
-    runs = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        _child("pipeline", str(template), str(csv_path))
-        runs.append(time.perf_counter() - t0)
-    print(
-        f"  the least a Python import can do (read, numbers, ids, bulk write, indexes, commit;"
-        f" no checks), whole process: {med(runs):5.2f} s = {med(runs) / med(ref):.2f}x"
-    )
 
 
 if __name__ == "__main__":
