@@ -6,10 +6,8 @@ Everything it shows is computed by :mod:`core.dashboard` from the engine's estim
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -31,41 +29,11 @@ from core.dashboard import (
     not_cancelled,
 )
 from core.inventory import Inventory
+from core.quiet_gc import quiet_gc
 
 if TYPE_CHECKING:
     from core.estimate import Engine
     from core.scenarios import Scenario
-
-
-_gc_lock = threading.Lock()
-_gc_quiet = 0
-_gc_was_enabled = True
-
-
-@contextlib.contextmanager
-def quiet_gc() -> Any:
-    """No cyclic garbage collection while the block runs (process-wide; blocks nest and
-    may run on several threads at once).
-
-    An estimate by entry makes one row object per entry (59,000 on the large
-    inventory); building them triggers full collections of the whole process, which
-    hold the interpreter lock, and so the UI thread, for 100-300 ms. The rows hold no
-    reference cycles: they are freed by reference counting when dropped, and
-    collection resumes as before when the last block ends.
-    """
-    global _gc_quiet, _gc_was_enabled
-    with _gc_lock:
-        if _gc_quiet == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_quiet += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_quiet -= 1
-            if _gc_quiet == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 #: change-log tables no engine reads (the dashboard's own scenarios): skipped when

@@ -16,6 +16,7 @@ from core import engine as eng
 from core.estimate import Engine, Estimate
 from core.inventory import Inventory, os_user
 from core.periods import Period
+from core.quiet_gc import quiet_gc
 from core.report_factors import factors_used
 from core.report_model import (
     SECTIONS,
@@ -75,6 +76,7 @@ class _Builder:
         self.period = options.period
         text = options.filter_text.strip()
         self.entries = matching_entries(inv, text) if text else None
+        self._top: list[dict[str, Any]] | None = None
 
     def check(self) -> None:
         """Raise :class:`ReportCancelled` if the user cancelled."""
@@ -337,7 +339,18 @@ class _Builder:
         ]
 
     def _top_rows(self) -> list[dict[str, Any]]:
-        """Entries (phases of one entry merged), largest location-based first."""
+        """Entries (phases of one entry merged), largest location-based first.
+
+        Merged once per report (the charts, the top table and the breakdown read it; the
+        callers only read the dicts) and with the cyclic collector paused: at 10x the
+        largest realistic inventory that is 577,000 rows, 15 s of a 79 s report build
+        when each caller merged them again with collections running."""
+        if self._top is None:
+            with quiet_gc():
+                self._top = self._merge_entries()
+        return self._top
+
+    def _merge_entries(self) -> list[dict[str, Any]]:
         merged: dict[str, dict[str, Any]] = {}
         for r in self.entry.rows:
             m = merged.get(r.id)
