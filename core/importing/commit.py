@@ -106,7 +106,8 @@ def _create_template(table: str, raw: str) -> dict[str, Any]:
 
 
 class _Writer:
-    """Buffers new rows per table and flushes them in bulk (:mod:`.bulk`; ids given)."""
+    """Buffers new rows per table and flushes them in bulk (:mod:`.bulk`), without their
+    ids: SQLite numbers them as :meth:`new_id` did, and each flush checks that it did."""
 
     def __init__(self, inv: Inventory, import_id: int):
         self.inv, self.import_id = inv, import_id
